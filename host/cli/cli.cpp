@@ -1,0 +1,494 @@
+#include "cli/cli.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "cli/validate.hpp"
+#include "config/config.hpp"
+#include "config/duration.hpp"
+#include "http/http_service.hpp"
+#include "log/log.hpp"
+#include "plugin/registry.hpp"
+#include "poller/app_runner.hpp"
+#include "poller/scheduler.hpp"
+#include "sink/record.hpp"
+#include "sink/sink.hpp"
+#include "state/state_store.hpp"
+#include "util/clock.hpp"
+#include "util/stop_signal.hpp"
+
+namespace siphon {
+namespace {
+
+const char* kUsage = R"(usage: siphon [--config FILE] [--log-level LEVEL] COMMAND
+
+Pulls security and audit logs out of SaaS APIs through plugins and delivers
+every event to a sink, committing each app's cursor only once the sink holds
+the events.
+
+commands:
+  plugins [--json]              list plugins found, their app types, each auth field
+                                (name, description, regex, secret or not) and option;
+                                and every file refused, with the reason
+  check                         validate the config without network; one line per
+                                problem; exit 1 if any; never prints a secret value
+  run                           schedule every enabled app until SIGINT/SIGTERM
+                                (SIGHUP reopens file sinks)
+  once APP [--since TIME]       one run of one app: poll until no more pages, then exit
+  state show [APP] [--json]     cursor, last run, status, counts
+  state reset APP [--since TIME]
+                                forget the cursor; the next run starts from now - interval,
+                                or from TIME
+  --version                     Siphon's version and the plugin ABI version it accepts
+  --help                        this text
+
+options:
+  --config FILE      default: $SIPHON_CONFIG, else ./siphon.yaml, else /etc/siphon/siphon.yaml
+  --log-level LEVEL  trace | debug | info | warn | error (overrides log_level)
+TIME is RFC 3339 (2026-11-27T00:00:00Z) or a duration meaning that long ago (2h, 1d).
+exit status: 0 success, 1 failure, 2 usage error.
+)";
+
+struct Args {
+  std::string config;
+  std::string log_level;
+  std::vector<std::string> words;
+  bool json = false;
+  std::optional<std::string> since;
+};
+
+int usage_error(const std::string& why) {
+  std::fprintf(stderr, "siphon: %s\n(see siphon --help)\n", why.c_str());
+  return 2;
+}
+
+// Blocks the stop signals in every thread, and turns them into a StopSignal
+// (SIGINT/SIGTERM) or a sink reopen (SIGHUP) on a thread of their own.
+class SignalThread {
+ public:
+  SignalThread(StopSignal& stop, std::function<void()> on_hup) : stop_(stop) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGHUP);
+    sigaddset(&set_, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this, on_hup] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0) continue;
+        if (sig == SIGUSR1) return;  // our own wake-up at exit
+        if (sig == SIGHUP) {
+          log_line(LogLevel::kInfo, "", "SIGHUP: reopening file sinks");
+          if (on_hup) on_hup();
+          continue;
+        }
+        log_line(LogLevel::kInfo, "", std::string("received ") + strsignal(sig) + ", stopping");
+        stop_.request();
+      }
+    });
+  }
+  ~SignalThread() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+
+ private:
+  StopSignal& stop_;
+  sigset_t set_{};
+  std::thread thread_;
+};
+
+struct Host {
+  Config cfg;
+  PluginRegistry registry;
+};
+
+// Loads config and plugins; prints problems. Returns false when invalid.
+bool load(const Args& a, Host& h, bool need_valid_apps) {
+  std::vector<std::string> problems;
+  std::string path = default_config_path(a.config);
+  h.cfg = load_config(path, problems);
+  log_setup(a.log_level.empty() ? h.cfg.log_level : a.log_level, h.cfg.log_format);
+  if (problems.empty()) h.registry.load_dirs(h.cfg.plugin_dirs);
+  for (const auto& r : h.registry.refused())
+    log_line(LogLevel::kWarn, "", "plugin refused: " + r.file + ": " + r.reason);
+  if (problems.empty() && need_valid_apps) validate_apps(h.cfg, h.registry, problems, false);
+  for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
+  return problems.empty();
+}
+
+int cmd_plugins(const Args& a) {
+  Host h;
+  std::vector<std::string> problems;
+  std::string path = default_config_path(a.config);
+  std::vector<std::string> dirs;
+  h.cfg = load_config(path, problems);
+  log_setup(a.log_level.empty() ? "warn" : a.log_level, "text");
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
+    return 1;
+  }
+  h.registry.load_dirs(h.cfg.plugin_dirs);
+  if (a.json) {
+    std::string o = "{\"abi\":\"" + std::to_string(SIPHON_ABI_MAJOR) + "." +
+                    std::to_string(SIPHON_ABI_MINOR) + "\",\"plugins\":[";
+    bool first = true;
+    for (const auto& p : h.registry.plugins()) {
+      o += std::string(first ? "" : ",") + "{\"file\":" + json_quote(p->file) +
+           ",\"name\":" + json_quote(p->name) + ",\"version\":" + json_quote(p->version) +
+           ",\"abi\":\"" + std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor) +
+           "\",\"app_types\":[";
+      first = false;
+      bool ft = true;
+      for (const auto& tn : p->types) {
+        const AppTypeInfo* t = h.registry.find(tn);
+        o += std::string(ft ? "" : ",") + "{\"type\":" + json_quote(t->type) +
+             ",\"service\":" + json_quote(t->service) +
+             ",\"description\":" + json_quote(t->description) +
+             ",\"default_interval_seconds\":" + std::to_string(t->default_interval_seconds) +
+             ",\"auth_fields\":[";
+        ft = false;
+        bool ff = true;
+        for (const auto& f : t->auth_fields) {
+          o += std::string(ff ? "" : ",") + "{\"name\":" + json_quote(f.name) +
+               ",\"description\":" + json_quote(f.description) +
+               ",\"regex\":" + json_quote(f.regex) +
+               ",\"secret\":" + (f.secret ? "true" : "false") +
+               ",\"optional\":" + (f.optional ? "true" : "false") + "}";
+          ff = false;
+        }
+        o += "],\"options\":[";
+        ff = true;
+        for (const auto& op : t->options) {
+          o += std::string(ff ? "" : ",") + "{\"name\":" + json_quote(op.name) +
+               ",\"description\":" + json_quote(op.description) +
+               ",\"default\":" + json_quote(op.default_value) + "}";
+          ff = false;
+        }
+        o += "]}";
+      }
+      o += "]}";
+    }
+    o += "],\"refused\":[";
+    first = true;
+    for (const auto& r : h.registry.refused()) {
+      o += std::string(first ? "" : ",") + "{\"file\":" + json_quote(r.file) +
+           ",\"reason\":" + json_quote(r.reason) + "}";
+      first = false;
+    }
+    o += "]}\n";
+    std::fputs(o.c_str(), stdout);
+    return 0;
+  }
+  std::printf("plugin ABI %d.%d; plugin folders: ", SIPHON_ABI_MAJOR, SIPHON_ABI_MINOR);
+  for (size_t i = 0; i < h.cfg.plugin_dirs.size(); ++i)
+    std::printf("%s%s", i ? ", " : "", h.cfg.plugin_dirs[i].c_str());
+  std::printf("\n");
+  for (const auto& p : h.registry.plugins()) {
+    std::printf("\n%s %s (ABI %u.%u) %s\n", p->name.c_str(), p->version.c_str(), p->abi_major,
+                p->abi_minor, p->file.c_str());
+    for (const auto& tn : p->types) {
+      const AppTypeInfo* t = h.registry.find(tn);
+      std::printf("  %-28s %s (default interval %s)\n", t->type.c_str(), t->description.c_str(),
+                  format_duration(t->default_interval_seconds).c_str());
+      for (const auto& f : t->auth_fields)
+        std::printf(
+            "    auth   %-20s %-9s %s  regex: %s\n", f.name.c_str(),
+            f.secret ? (f.optional ? "secret,opt" : "secret") : (f.optional ? "optional" : ""),
+            f.description.c_str(), f.regex.c_str());
+      std::printf("    option %-20s %-9s %s\n", "base_url", "",
+                  "replaces scheme, host and port of every vendor URL (regional hosts, proxies, "
+                  "local imitations)");
+      for (const auto& op : t->options)
+        if (op.name != "base_url")
+          std::printf(
+              "    option %-20s %-9s %s%s\n", op.name.c_str(), "", op.description.c_str(),
+              op.default_value.empty() ? "" : (" (default " + op.default_value + ")").c_str());
+    }
+  }
+  if (!h.registry.refused().empty()) {
+    std::printf("\nrefused:\n");
+    for (const auto& r : h.registry.refused())
+      std::printf("  %s: %s\n", r.file.c_str(), r.reason.c_str());
+  }
+  return 0;
+}
+
+int cmd_check(const Args& a) {
+  std::vector<std::string> problems;
+  std::string path = default_config_path(a.config);
+  Host h;
+  h.cfg = load_config(path, problems);
+  log_setup(a.log_level.empty() ? "warn" : a.log_level, "text");
+  if (problems.empty()) {
+    h.registry.load_dirs(h.cfg.plugin_dirs);
+    for (const auto& r : h.registry.refused())
+      std::fprintf(stderr, "warning: plugin refused: %s: %s\n", r.file.c_str(), r.reason.c_str());
+    validate_apps(h.cfg, h.registry, problems, true);
+  }
+  size_t errors = 0;
+  for (const auto& p : problems) {
+    std::printf("%s\n", p.c_str());
+    if (p.find(": warning: ") == std::string::npos) ++errors;
+  }
+  if (errors) return 1;
+  std::printf("%s: ok (%zu apps, %zu enabled)\n", h.cfg.path.c_str(), h.cfg.apps.size(),
+              static_cast<size_t>(std::count_if(h.cfg.apps.begin(), h.cfg.apps.end(),
+                                                [](const AppConfig& x) { return x.enabled; })));
+  return 0;
+}
+
+std::map<std::string, std::unique_ptr<Sink>> open_sinks(const Config& cfg) {
+  std::map<std::string, std::unique_ptr<Sink>> sinks;
+  for (const auto& s : cfg.sinks) sinks[s.name] = make_sink(s);
+  return sinks;
+}
+
+int cmd_once(const Args& a) {
+  if (a.words.size() != 2) return usage_error("once takes one app name");
+  Host h;
+  if (!load(a, h, true)) return 1;
+  const AppConfig* app = h.cfg.find_app(a.words[1]);
+  if (app == nullptr) {
+    std::fprintf(stderr, "%s: no app named \"%s\"\n", h.cfg.path.c_str(), a.words[1].c_str());
+    return 1;
+  }
+  std::optional<int64_t> since;
+  if (a.since) {
+    int64_t ms = 0;
+    std::string why;
+    if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
+    since = ms;
+  }
+  try {
+    StateStore state(h.cfg.state_path);
+    auto sinks = open_sinks(h.cfg);
+    StopSignal stop;
+    SignalThread signals(stop, [&] {
+      for (auto& [n, s] : sinks) s->reopen();
+    });
+    HttpService http(h.cfg.http);
+    AppRunner runner(*app, *h.registry.find(app->type), *sinks[app->sink], state, http, stop);
+    if (!runner.begin(since)) {
+      std::fprintf(stderr, "app %s: %s\n", app->name.c_str(), runner.error().c_str());
+      return 1;
+    }
+    for (;;) {
+      AppRunner::Step s = runner.step();
+      if (s == AppRunner::Step::kFailed) {
+        std::fprintf(stderr, "app %s: run failed: %s\n", app->name.c_str(), runner.error().c_str());
+        return 1;
+      }
+      if (s == AppRunner::Step::kDone) break;
+      if (!stop.wait_ms(static_cast<int64_t>(runner.sleep_before_next()) * 1000) ||
+          stop.requested()) {
+        runner.abandon();
+        break;
+      }
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "siphon: %s\n", e.what());
+    return 1;
+  }
+}
+
+int cmd_run(const Args& a) {
+  if (a.words.size() != 1) return usage_error("run takes no arguments");
+  Host h;
+  if (!load(a, h, true)) return 1;
+  try {
+    StateStore state(h.cfg.state_path);
+    auto sinks = open_sinks(h.cfg);
+    StopSignal stop;
+    SignalThread signals(stop, [&] {
+      for (auto& [n, s] : sinks) {
+        try {
+          s->reopen();
+        } catch (const std::exception& e) {
+          log_line(LogLevel::kError, "", e.what());
+        }
+      }
+    });
+    HttpService http(h.cfg.http);
+    Scheduler scheduler(h.cfg.workers, stop);
+    size_t enabled = 0;
+    for (const auto& app : h.cfg.apps) {
+      if (!app.enabled) continue;
+      ++enabled;
+      scheduler.add(std::make_unique<AppRunner>(app, *h.registry.find(app.type), *sinks[app.sink],
+                                                state, http, stop));
+    }
+    log_line(LogLevel::kInfo, "",
+             "siphon " SIPHON_VERSION " running " + std::to_string(enabled) + " apps with " +
+                 std::to_string(h.cfg.workers) + " workers");
+    if (enabled == 0) log_line(LogLevel::kWarn, "", "no enabled apps; waiting for a stop signal");
+    scheduler.run();
+    log_line(LogLevel::kInfo, "", "stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "siphon: %s\n", e.what());
+    return 1;
+  }
+}
+
+std::string or_dash(int64_t ms) { return ms ? rfc3339_ms(ms) : "-"; }
+
+int cmd_state(const Args& a) {
+  if (a.words.size() < 2) return usage_error("state takes show or reset");
+  const std::string& sub = a.words[1];
+  Host h;
+  std::vector<std::string> problems;
+  h.cfg = load_config(default_config_path(a.config), problems);
+  log_setup(a.log_level.empty() ? h.cfg.log_level : a.log_level, h.cfg.log_format);
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
+    return 1;
+  }
+  try {
+    StateStore state(h.cfg.state_path);
+    if (sub == "reset") {
+      if (a.words.size() != 3) return usage_error("state reset takes one app name");
+      const std::string& name = a.words[2];
+      if (!h.cfg.find_app(name)) {
+        std::fprintf(stderr, "%s: no app named \"%s\"\n", h.cfg.path.c_str(), name.c_str());
+        return 1;
+      }
+      std::optional<int64_t> since;
+      if (a.since) {
+        int64_t ms = 0;
+        std::string why;
+        if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
+        since = ms;
+      }
+      if (auto cur = state.get(name); cur && StateStore::holder_alive(*cur, now_ms())) {
+        std::fprintf(stderr, "app %s is running (pid %lld on %s); stop it first\n", name.c_str(),
+                     static_cast<long long>(cur->holder_pid), cur->holder_host.c_str());
+        return 1;
+      }
+      state.reset(name, since);
+      std::printf("app %s: cursor forgotten; next run starts %s\n", name.c_str(),
+                  since ? ("at " + rfc3339_ms(*since)).c_str() : "from now - interval");
+      return 0;
+    }
+    if (sub != "show") return usage_error("unknown state command \"" + sub + "\"");
+    if (a.words.size() > 3) return usage_error("state show takes at most one app name");
+    std::vector<AppState> rows;
+    auto stored = state.all();
+    std::map<std::string, AppState> by_name;
+    for (auto& s : stored) by_name[s.app] = s;
+    for (const auto& app : h.cfg.apps) {
+      if (a.words.size() == 3 && app.name != a.words[2]) continue;
+      AppState s;
+      if (auto it = by_name.find(app.name); it != by_name.end()) s = it->second;
+      s.app = app.name;
+      rows.push_back(s);
+    }
+    if (a.words.size() == 3 && rows.empty()) {
+      std::fprintf(stderr, "%s: no app named \"%s\"\n", h.cfg.path.c_str(), a.words[2].c_str());
+      return 1;
+    }
+    int64_t now = now_ms();
+    if (a.json) {
+      std::string o = "[";
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const auto& s = rows[i];
+        o += std::string(i ? "," : "") + "{\"app\":" + json_quote(s.app) +
+             ",\"status\":" + json_quote(StateStore::effective_status(s, now)) +
+             ",\"cursor\":" + (s.cursor ? json_quote(*s.cursor) : "null") + ",\"last_run_start\":" +
+             (s.last_run_start_ms ? json_quote(rfc3339_ms(s.last_run_start_ms)) : "null") +
+             ",\"last_run_end\":" +
+             (s.last_run_end_ms ? json_quote(rfc3339_ms(s.last_run_end_ms)) : "null") +
+             ",\"last_success\":" +
+             (s.last_success_ms ? json_quote(rfc3339_ms(s.last_success_ms)) : "null") +
+             ",\"events_last_run\":" + std::to_string(s.events_last_run) +
+             ",\"polls_last_run\":" + std::to_string(s.polls_last_run) +
+             ",\"events_total\":" + std::to_string(s.events_total) +
+             ",\"last_error\":" + json_quote(s.last_error) + "}";
+      }
+      o += "]\n";
+      std::fputs(o.c_str(), stdout);
+      return 0;
+    }
+    std::printf("%-20s %-10s %-25s %-25s %12s %12s  %s\n", "APP", "STATUS", "LAST RUN END",
+                "LAST SUCCESS", "EVENTS LAST", "EVENTS TOTAL", "CURSOR / ERROR");
+    for (const auto& s : rows) {
+      std::string status = StateStore::effective_status(s, now);
+      std::string tail = s.last_error.empty() ? (s.cursor ? *s.cursor : "-") : s.last_error;
+      if (status == "failed" && s.status == "running")
+        tail = "interrupted (process " + std::to_string(s.holder_pid) + " ended mid-run)";
+      if (tail.size() > 80) tail = tail.substr(0, 77) + "...";
+      std::printf("%-20s %-10s %-25s %-25s %12lld %12lld  %s\n", s.app.c_str(), status.c_str(),
+                  or_dash(s.last_run_end_ms).c_str(), or_dash(s.last_success_ms).c_str(),
+                  static_cast<long long>(s.events_last_run), static_cast<long long>(s.events_total),
+                  tail.c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "siphon: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& argv) {
+  Args a;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& w = argv[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      if (i + 1 >= argv.size()) return std::nullopt;
+      (void)flag;
+      return argv[++i];
+    };
+    if (w == "--help" || w == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (w == "--version") {
+      std::printf("siphon %s (plugin ABI %d.%d)\n", SIPHON_VERSION, SIPHON_ABI_MAJOR,
+                  SIPHON_ABI_MINOR);
+      return 0;
+    } else if (w == "--config" || w == "-c") {
+      auto v = value("--config");
+      if (!v) return usage_error("--config needs a file");
+      a.config = *v;
+    } else if (w == "--log-level") {
+      auto v = value("--log-level");
+      LogLevel l;
+      if (!v || !parse_log_level(*v, l))
+        return usage_error("--log-level takes trace, debug, info, warn or error");
+      a.log_level = *v;
+    } else if (w == "--since") {
+      auto v = value("--since");
+      if (!v) return usage_error("--since needs a time");
+      a.since = *v;
+    } else if (w == "--json") {
+      a.json = true;
+    } else if (!w.empty() && w[0] == '-') {
+      return usage_error("unknown option " + w);
+    } else {
+      a.words.push_back(w);
+    }
+  }
+  if (a.words.empty()) return usage_error("no command given");
+  const std::string& cmd = a.words[0];
+  if (a.since && cmd != "once" && !(cmd == "state" && a.words.size() > 1 && a.words[1] == "reset"))
+    return usage_error("--since goes with once or state reset");
+  if (cmd == "plugins") return cmd_plugins(a);
+  if (cmd == "check") return cmd_check(a);
+  if (cmd == "run") return cmd_run(a);
+  if (cmd == "once") return cmd_once(a);
+  if (cmd == "state") return cmd_state(a);
+  return usage_error("unknown command \"" + cmd + "\"");
+}
+
+}  // namespace siphon

@@ -1,0 +1,107 @@
+#include "cli/validate.hpp"
+
+#include <Poco/RegularExpression.h>
+#include <Poco/URI.h>
+
+#include <set>
+
+#include "config/secret_ref.hpp"
+#include "log/log.hpp"
+#include "plugin/app_instance.hpp"
+
+namespace siphon {
+
+bool full_match(const std::string& regex, const std::string& value) {
+  try {
+    Poco::RegularExpression re("\\A(?:" + regex + ")\\z");
+    return re.match(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void validate_apps(const Config& cfg, const PluginRegistry& registry,
+                   std::vector<std::string>& problems, bool call_plugins) {
+  for (const auto& app : cfg.apps) {
+    std::string at = app.file + ": app " + app.name + ": ";
+    const AppTypeInfo* type = registry.find(app.type);
+    if (type == nullptr) {
+      problems.push_back(at + "field type: unknown app type \"" + app.type +
+                         "\" (siphon plugins lists the known ones)");
+      continue;
+    }
+    bool ok = true;
+    std::set<std::string> given;
+    std::vector<std::pair<std::string, std::string>> resolved;
+    Redactor redactor;
+    for (const auto& [key, raw] : app.auth) {
+      given.insert(key);
+      const AuthFieldInfo* field = nullptr;
+      for (const auto& f : type->auth_fields)
+        if (f.name == key) field = &f;
+      if (field == nullptr) {
+        std::string names;
+        for (const auto& f : type->auth_fields) names += (names.empty() ? "" : ", ") + f.name;
+        problems.push_back(at + "field auth." + key + ": not an auth field of " + app.type +
+                           " (expected: " + names + ")");
+        ok = false;
+        continue;
+      }
+      std::string value;
+      try {
+        std::string warning;
+        value = resolve_secret_refs(raw, app.dir, &warning);
+        if (!warning.empty())
+          problems.push_back(at + "field auth." + key + ": warning: " + warning);
+      } catch (const SecretRefError& e) {
+        problems.push_back(at + "field auth." + key + ": " + e.what());
+        ok = false;
+        continue;
+      }
+      if (field->secret) redactor.add(value);
+      if (!full_match(field->regex, value)) {
+        problems.push_back(
+            at + "field auth." + key + ": value does not match " + field->regex +
+            (field->secret ? " (value not shown: secret)" : " (value \"" + value + "\")"));
+        ok = false;
+        continue;
+      }
+      resolved.emplace_back(key, value);
+    }
+    for (const auto& f : type->auth_fields) {
+      if (!f.optional && !given.count(f.name)) {
+        problems.push_back(at + "field auth." + f.name + ": missing (" + f.description + ")");
+        ok = false;
+      }
+    }
+    for (const auto& [key, value] : app.options) {
+      if (key == "base_url") {
+        try {
+          Poco::URI u(value);
+          bool loopback = u.getHost() == "localhost" || u.getHost().rfind("127.", 0) == 0 ||
+                          u.getHost() == "::1";
+          if (u.getScheme() != "https" && !(u.getScheme() == "http" && loopback))
+            problems.push_back(at +
+                               "field options.base_url: must be https:// (http:// only for "
+                               "loopback hosts)");
+          else if (u.getHost().empty())
+            problems.push_back(at + "field options.base_url: has no host");
+        } catch (const std::exception&) {
+          problems.push_back(at + "field options.base_url: not a URL");
+        }
+        continue;
+      }
+      bool known = false;
+      for (const auto& o : type->options) known = known || o.name == key;
+      if (!known)
+        problems.push_back(at + "field options." + key + ": not an option of " + app.type);
+    }
+    if (ok && call_plugins) {
+      AppInstance inst(*type, app, resolved, nullptr, nullptr, redactor);
+      std::string why = inst.create(true);
+      if (!why.empty()) problems.push_back(at + "plugin " + type->plugin->name + ": " + why);
+    }
+  }
+}
+
+}  // namespace siphon

@@ -1,0 +1,26 @@
+// Validation of configured apps against the loaded plugins, without network:
+// the app type exists, auth keys are declared, required ones are set, secret
+// references resolve, every value fully matches its field's regex, options
+// are declared, and the plugin's own create (validate only) accepts them.
+#ifndef SIPHON_HOST_CLI_VALIDATE_HPP
+#define SIPHON_HOST_CLI_VALIDATE_HPP
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "plugin/registry.hpp"
+
+namespace siphon {
+
+// Appends one line per problem: "FILE: app NAME: field FIELD: problem".
+// Never includes a secret value.
+void validate_apps(const Config& cfg, const PluginRegistry& registry,
+                   std::vector<std::string>& problems, bool call_plugins);
+
+// Whole-value PCRE match, as auth regexes are applied.
+bool full_match(const std::string& regex, const std::string& value);
+
+}  // namespace siphon
+
+#endif

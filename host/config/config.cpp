@@ -1,0 +1,351 @@
+#include "config/config.hpp"
+
+#include <glob.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "config/duration.hpp"
+
+namespace fs = std::filesystem;
+
+namespace siphon {
+namespace {
+
+#ifndef SIPHON_DEFAULT_PLUGIN_DIR
+#define SIPHON_DEFAULT_PLUGIN_DIR "/usr/local/lib/siphon/plugins"
+#endif
+
+std::string absolute_from(const std::string& dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(dir) / path;
+  return path.lexically_normal().string();
+}
+
+struct Loader {
+  std::vector<std::string>& problems;
+  Config& cfg;
+  std::set<std::string> seen_files;
+
+  void problem(const std::string& file, const std::string& what) {
+    problems.push_back(file + ": " + what);
+  }
+
+  std::optional<std::string> scalar(const YAML::Node& n, const std::string& file,
+                                    const std::string& where) {
+    if (!n.IsScalar()) {
+      problem(file, where + ": expected a single value");
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  void check_keys(const YAML::Node& map, const std::set<std::string>& allowed,
+                  const std::string& file, const std::string& where) {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      if (!allowed.count(key)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        problem(file, where + "unknown key \"" + key + "\" (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  std::optional<int64_t> duration_ms(const YAML::Node& n, const std::string& file,
+                                     const std::string& key) {
+    auto s = scalar(n, file, key);
+    if (!s) return std::nullopt;
+    std::string why;
+    auto v = parse_duration_seconds(*s, &why);
+    if (!v) {
+      problem(file, key + ": " + why);
+      return std::nullopt;
+    }
+    return *v * 1000;
+  }
+
+  void load_app(const YAML::Node& node, const std::string& file, const std::string& dir) {
+    static const std::regex kName("^[a-z0-9_-]+$");
+    if (!node.IsMap()) {
+      problem(file, "apps: each app must be a mapping");
+      return;
+    }
+    AppConfig app;
+    app.file = file;
+    app.dir = dir;
+    std::string where = "app ?: ";
+    if (node["name"] && node["name"].IsScalar()) {
+      app.name = node["name"].Scalar();
+      where = "app " + app.name + ": ";
+      if (!std::regex_match(app.name, kName))
+        problem(file, where + "field name: must match [a-z0-9_-]+");
+    } else {
+      problem(file, "app (no name): field name: missing");
+    }
+    check_keys(node, {"name", "type", "enabled", "interval", "sink", "auth", "options"}, file,
+               where);
+    if (node["type"] && node["type"].IsScalar())
+      app.type = node["type"].Scalar();
+    else
+      problem(file, where + "field type: missing");
+    if (node["enabled"]) {
+      try {
+        app.enabled = node["enabled"].as<bool>();
+      } catch (const YAML::Exception&) {
+        problem(file, where + "field enabled: expected true or false");
+      }
+    }
+    if (node["interval"]) {
+      std::string why;
+      auto s = node["interval"].IsScalar() ? node["interval"].Scalar() : "";
+      auto v = parse_duration_seconds(s, &why);
+      if (!v || *v <= 0)
+        problem(file, where + "field interval: " + (v ? "must be positive" : why));
+      else
+        app.interval_seconds = *v;
+    }
+    if (node["sink"] && node["sink"].IsScalar()) app.sink = node["sink"].Scalar();
+    for (const char* section : {"auth", "options"}) {
+      const YAML::Node m = node[section];
+      if (!m) continue;
+      if (!m.IsMap()) {
+        problem(file, where + "field " + section + ": expected a mapping");
+        continue;
+      }
+      auto& out = std::string(section) == "auth" ? app.auth : app.options;
+      for (const auto& kv : m) {
+        std::string key = kv.first.Scalar();
+        if (!kv.second.IsScalar()) {
+          problem(file, where + "field " + key + ": expected a single value");
+          continue;
+        }
+        out.emplace_back(key, kv.second.Scalar());
+      }
+    }
+    for (const auto& other : cfg.apps) {
+      if (!app.name.empty() && other.name == app.name) {
+        problem(file, where + "duplicate app name (also in " + other.file + ")");
+        return;
+      }
+    }
+    cfg.apps.push_back(std::move(app));
+  }
+
+  void load_apps(const YAML::Node& apps, const std::string& file, const std::string& dir) {
+    if (!apps) return;
+    if (!apps.IsSequence()) {
+      problem(file, "apps: expected a list");
+      return;
+    }
+    for (const auto& a : apps) load_app(a, file, dir);
+  }
+
+  YAML::Node parse(const std::string& file) {
+    try {
+      YAML::Node root = YAML::LoadFile(file);
+      if (root.IsNull()) return YAML::Node(YAML::NodeType::Map);
+      if (!root.IsMap()) {
+        problem(file, "expected a mapping at the top level");
+        return {};
+      }
+      return root;
+    } catch (const YAML::BadFile&) {
+      problem(file, "cannot be read");
+    } catch (const YAML::ParserException& e) {
+      problem(file, "line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    return {};
+  }
+
+  void load_include(const std::string& file) {
+    if (!seen_files.insert(file).second) return;
+    YAML::Node root = parse(file);
+    if (!root) return;
+    check_keys(root, {"apps"}, file, "");
+    load_apps(root["apps"], file, fs::path(file).parent_path().string());
+  }
+
+  void load_main(const std::string& file) {
+    seen_files.insert(file);
+    cfg.path = file;
+    cfg.dir = fs::path(file).parent_path().string();
+    YAML::Node root = parse(file);
+    if (!root) return;
+    check_keys(root,
+               {"plugin_dirs", "state", "include", "log_level", "log_format", "workers", "http",
+                "sinks", "apps"},
+               file, "");
+    const std::string& dir = cfg.dir;
+    if (auto n = root["plugin_dirs"]) {
+      if (n.IsSequence()) {
+        for (const auto& d : n) cfg.plugin_dirs.push_back(absolute_from(dir, d.Scalar()));
+      } else if (n.IsScalar()) {
+        cfg.plugin_dirs.push_back(absolute_from(dir, n.Scalar()));
+      } else {
+        problem(file, "plugin_dirs: expected a list of folders");
+      }
+    } else {
+      cfg.plugin_dirs.push_back(SIPHON_DEFAULT_PLUGIN_DIR);
+    }
+    std::string state = "sqlite:siphon-state.db";
+    if (auto n = root["state"]) state = scalar(n, file, "state").value_or(state);
+    if (state.rfind("sqlite:", 0) != 0 || state.size() == 7)
+      problem(file, "state: \"" + state + "\" is not supported (expected sqlite:PATH)");
+    else
+      cfg.state_path = absolute_from(dir, state.substr(7));
+    if (auto n = root["log_level"]) {
+      cfg.log_level = scalar(n, file, "log_level").value_or("info");
+      static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
+      if (!kLevels.count(cfg.log_level))
+        problem(file, "log_level: \"" + cfg.log_level +
+                          "\" is not one of trace, debug, info, warn, error");
+    }
+    if (auto n = root["log_format"]) {
+      cfg.log_format = scalar(n, file, "log_format").value_or("text");
+      if (cfg.log_format != "text" && cfg.log_format != "json")
+        problem(file, "log_format: expected text or json");
+    }
+    if (auto n = root["workers"]) {
+      try {
+        cfg.workers = n.as<int>();
+        if (cfg.workers < 1 || cfg.workers > 256) throw YAML::Exception({}, "range");
+      } catch (const YAML::Exception&) {
+        problem(file, "workers: expected a whole number from 1 to 256");
+      }
+    }
+    if (auto h = root["http"]) {
+      if (!h.IsMap()) {
+        problem(file, "http: expected a mapping");
+      } else {
+        check_keys(h,
+                   {"ca_file", "connect_timeout", "read_timeout", "max_response_bytes",
+                    "max_retries", "retry_max_wait"},
+                   file, "http: ");
+        if (h["ca_file"]) cfg.http.ca_file = absolute_from(dir, h["ca_file"].Scalar());
+        if (h["connect_timeout"])
+          if (auto v = duration_ms(h["connect_timeout"], file, "http: connect_timeout"))
+            cfg.http.connect_timeout_ms = *v;
+        if (h["read_timeout"])
+          if (auto v = duration_ms(h["read_timeout"], file, "http: read_timeout"))
+            cfg.http.read_timeout_ms = *v;
+        if (h["retry_max_wait"])
+          if (auto v = duration_ms(h["retry_max_wait"], file, "http: retry_max_wait"))
+            cfg.http.retry_max_wait_ms = *v;
+        try {
+          if (h["max_response_bytes"])
+            cfg.http.max_response_bytes = h["max_response_bytes"].as<int64_t>();
+          if (h["max_retries"]) cfg.http.max_retries = h["max_retries"].as<int>();
+        } catch (const YAML::Exception&) {
+          problem(file, "http: max_response_bytes and max_retries take whole numbers");
+        }
+      }
+    }
+    if (auto s = root["sinks"]) {
+      if (!s.IsSequence()) problem(file, "sinks: expected a list");
+      for (const auto& n : s) {
+        if (!n.IsMap()) {
+          problem(file, "sinks: each sink must be a mapping");
+          continue;
+        }
+        SinkConfig sink;
+        sink.file = file;
+        sink.name = n["name"] ? n["name"].Scalar() : "";
+        std::string where = "sink " + (sink.name.empty() ? std::string("?") : sink.name) + ": ";
+        check_keys(n, {"name", "type", "path", "sync"}, file, where);
+        if (sink.name.empty()) problem(file, where + "field name: missing");
+        sink.type = n["type"] ? n["type"].Scalar() : "";
+        if (sink.type == "file") {
+          if (!n["path"])
+            problem(file, where + "field path: missing (a file sink needs a path)");
+          else
+            sink.path = absolute_from(dir, n["path"].Scalar());
+        } else if (sink.type != "stdout") {
+          problem(file, where + "field type: \"" + sink.type + "\" is not one of stdout, file");
+        }
+        if (n["sync"]) {
+          try {
+            sink.sync = n["sync"].as<bool>();
+          } catch (const YAML::Exception&) {
+            problem(file, where + "field sync: expected true or false");
+          }
+        }
+        if (cfg.find_sink(sink.name)) problem(file, where + "duplicate sink name");
+        cfg.sinks.push_back(sink);
+      }
+    }
+    load_apps(root["apps"], file, dir);
+    if (auto inc = root["include"]) {
+      std::vector<std::string> patterns;
+      if (inc.IsSequence())
+        for (const auto& p : inc) patterns.push_back(p.Scalar());
+      else if (inc.IsScalar())
+        patterns.push_back(inc.Scalar());
+      else
+        problem(file, "include: expected a list of file patterns");
+      for (const auto& pat : patterns) {
+        std::string full = absolute_from(dir, pat);
+        glob_t g{};
+        int rc = ::glob(full.c_str(), 0, nullptr, &g);
+        std::vector<std::string> files;
+        if (rc == 0)
+          for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+        ::globfree(&g);
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) load_include(f);
+      }
+    }
+    if (cfg.sinks.empty()) {
+      SinkConfig out;
+      out.name = "stdout";
+      out.type = "stdout";
+      out.file = file;
+      cfg.sinks.push_back(out);
+    }
+    for (auto& app : cfg.apps) {
+      if (app.sink.empty()) app.sink = cfg.sinks.front().name;
+      if (!cfg.find_sink(app.sink))
+        problem(app.file, "app " + app.name + ": field sink: no sink named \"" + app.sink + "\"");
+    }
+  }
+};
+
+}  // namespace
+
+const AppConfig* Config::find_app(const std::string& name) const {
+  for (const auto& a : apps)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+const SinkConfig* Config::find_sink(const std::string& name) const {
+  for (const auto& s : sinks)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+Config load_config(const std::string& path, std::vector<std::string>& problems) {
+  Config cfg;
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec).lexically_normal();
+  if (!fs::exists(p, ec)) {
+    problems.push_back(p.string() + ": config file not found");
+    return cfg;
+  }
+  Loader loader{problems, cfg, {}};
+  loader.load_main(p.string());
+  return cfg;
+}
+
+std::string default_config_path(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  if (const char* env = std::getenv("SIPHON_CONFIG"); env && *env) return env;
+  if (fs::exists("siphon.yaml")) return "siphon.yaml";
+  return "/etc/siphon/siphon.yaml";
+}
+
+}  // namespace siphon

@@ -1,0 +1,72 @@
+// The host's configuration: siphon.yaml plus its `include:` drop-ins.
+// Loading collects every problem as one line "FILE: [app NAME: ][field F: ]problem"
+// rather than stopping at the first, so `siphon check` can list them all.
+#ifndef SIPHON_HOST_CONFIG_CONFIG_HPP
+#define SIPHON_HOST_CONFIG_CONFIG_HPP
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace siphon {
+
+struct HttpConfig {
+  std::string ca_file;  // "" = the system store
+  int64_t connect_timeout_ms = 10000;
+  int64_t read_timeout_ms = 30000;
+  int64_t max_response_bytes = 64 * 1024 * 1024;
+  int max_retries = 4;
+  int64_t retry_max_wait_ms = 60000;  // longest wait honoured for Retry-After / backoff
+};
+
+struct SinkConfig {
+  std::string name;
+  std::string type;  // stdout | file
+  std::string path;  // absolute, for file sinks
+  bool sync = true;  // fdatasync before the cursor commits
+  std::string file;  // config file that declared it
+};
+
+struct AppConfig {
+  std::string name;
+  std::string type;
+  bool enabled = true;
+  std::optional<int64_t> interval_seconds;                // unset: the type's default
+  std::string sink;                                       // "" = the first sink
+  std::vector<std::pair<std::string, std::string>> auth;  // raw, references unresolved
+  std::vector<std::pair<std::string, std::string>> options;
+  std::string file;  // config file that declared it
+  std::string dir;   // its directory: base of relative ${file:} paths
+};
+
+struct Config {
+  std::string path;  // the main file, absolute
+  std::string dir;
+  std::vector<std::string> plugin_dirs;  // absolute
+  std::string state_path;                // absolute SQLite path
+  std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  int workers = 4;
+  HttpConfig http;
+  std::vector<SinkConfig> sinks;
+  std::vector<AppConfig> apps;
+
+  const AppConfig* find_app(const std::string& name) const;
+  const SinkConfig* find_sink(const std::string& name) const;
+};
+
+// Loads `path`. Problems go to `problems` (empty = valid). Structural
+// problems only: app types and auth values are checked against the plugins
+// by the caller.
+Config load_config(const std::string& path, std::vector<std::string>& problems);
+
+// The config path to use: explicit, else $SIPHON_CONFIG, else ./siphon.yaml
+// if present, else /etc/siphon/siphon.yaml.
+std::string default_config_path(const std::string& explicit_path);
+
+}  // namespace siphon
+
+#endif

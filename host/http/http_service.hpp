@@ -1,0 +1,63 @@
+// The HTTP service every plugin reaches the network through: one shared
+// session pool, TLS verified against the system store (or http.ca_file),
+// connect/read timeouts, a cap on response size, plain http only to loopback,
+// and retries with exponential backoff and jitter on connection errors, 429
+// and 5xx, honouring Retry-After. Thread-safe.
+#ifndef SIPHON_HOST_HTTP_HTTP_SERVICE_HPP
+#define SIPHON_HOST_HTTP_HTTP_SERVICE_HPP
+
+#include <siphon/plugin_api.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "http/session_pool.hpp"
+#include "util/stop_signal.hpp"
+
+namespace siphon {
+
+struct HttpRequest {
+  std::string method;
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string error;  // set when no usable response arrived
+  int attempts = 0;
+};
+
+class HttpService {
+ public:
+  explicit HttpService(const HttpConfig& config);
+
+  // Sends with retries. SIPHON_OK: a response (any status but a retried-out
+  // 429/5xx). SIPHON_RETRY_LATER: still 429/5xx/unreachable after the retries.
+  // SIPHON_ERROR: a request that cannot succeed (bad URL, http to a remote host,
+  // oversized response). `stop` cuts waits short.
+  siphon_status send(const HttpRequest& request, HttpResponse& response, StopSignal* stop);
+
+  size_t connections_opened() const { return pool_.sessions_created(); }
+
+ private:
+  // One attempt. Returns false on a transport failure (error set).
+  bool exchange(const Origin& origin, const HttpRequest& request, const std::string& target,
+                HttpResponse& response);
+
+  HttpConfig config_;
+  SessionPool pool_;
+};
+
+// Seconds from a Retry-After value (delta-seconds or HTTP-date), or -1.
+int64_t parse_retry_after_ms(const std::string& value, int64_t now_ms);
+
+}  // namespace siphon
+
+#endif

@@ -1,0 +1,186 @@
+#include "plugin/registry.hpp"
+
+#include <Poco/RegularExpression.h>
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace siphon {
+namespace {
+
+// Thrown inside load_file to refuse with a reason.
+struct Refusal {
+  std::string reason;
+};
+
+bool nonempty(const char* s) { return s != nullptr && *s != '\0'; }
+
+#define SIPHON_REQUIRE_MEMBER(type, ptr, member, what)         \
+  do {                                                         \
+    if (!SIPHON_HAS_MEMBER(type, member, (ptr)->struct_size))  \
+      throw Refusal{std::string(what) +                        \
+                    ": required member '" #member              \
+                    "' not present "                           \
+                    "(struct_size " +                          \
+                    std::to_string((ptr)->struct_size) + ")"}; \
+  } while (0)
+
+AppTypeInfo describe(const siphon_app_type* t, size_t index) {
+  std::string where = "app type #" + std::to_string(index);
+  if (t == nullptr) throw Refusal{where + " is NULL"};
+  SIPHON_REQUIRE_MEMBER(siphon_app_type, t, destroy, where);
+  if (!nonempty(t->service)) throw Refusal{where + ": required value 'service' is empty"};
+  if (!nonempty(t->log_type)) throw Refusal{where + ": required value 'log_type' is empty"};
+  AppTypeInfo info;
+  info.service = t->service;
+  info.log_type = t->log_type;
+  info.type = info.service + "_" + info.log_type;
+  where = "app type " + info.type;
+  static const std::regex kTypeName("^[a-z0-9]+(_[a-z0-9]+)+$");
+  if (!std::regex_match(info.type, kTypeName))
+    throw Refusal{where + ": name must be lower-case letters, digits and '_'"};
+  if (t->description == nullptr) throw Refusal{where + ": required value 'description' not found"};
+  info.description = t->description;
+  if (t->default_interval_seconds == 0)
+    throw Refusal{where + ": default_interval_seconds must be positive"};
+  info.default_interval_seconds = t->default_interval_seconds;
+  struct {
+    const void* fn;
+    const char* name;
+  } callbacks[] = {{reinterpret_cast<const void*>(t->create), "create"},
+                   {reinterpret_cast<const void*>(t->poll), "poll"},
+                   {reinterpret_cast<const void*>(t->sleep_seconds), "sleep_seconds"},
+                   {reinterpret_cast<const void*>(t->last_error), "last_error"},
+                   {reinterpret_cast<const void*>(t->destroy), "destroy"}};
+  for (const auto& cb : callbacks)
+    if (cb.fn == nullptr) throw Refusal{where + ": required callback '" + cb.name + "' not found"};
+  if (t->auth_field_count && t->auth_fields == nullptr)
+    throw Refusal{where + ": auth_fields is NULL with a count of " +
+                  std::to_string(t->auth_field_count)};
+  std::set<std::string> names;
+  for (uint32_t i = 0; i < t->auth_field_count; ++i) {
+    const siphon_auth_field* f = t->auth_fields[i];
+    std::string fw = where + ": auth field #" + std::to_string(i);
+    if (f == nullptr) throw Refusal{fw + " is NULL"};
+    SIPHON_REQUIRE_MEMBER(siphon_auth_field, f, is_optional, fw);
+    if (!nonempty(f->name)) throw Refusal{fw + ": name is empty"};
+    fw = where + ": auth field " + f->name;
+    if (!names.insert(f->name).second) throw Refusal{fw + ": declared twice"};
+    if (f->regex == nullptr) throw Refusal{fw + ": regex not found"};
+    try {
+      Poco::RegularExpression re(f->regex);
+    } catch (const std::exception& e) {
+      throw Refusal{fw + ": invalid regex \"" + std::string(f->regex) + "\": " + e.what()};
+    }
+    info.auth_fields.push_back({f->name, f->description ? f->description : "", f->regex,
+                                f->is_secret != 0, f->is_optional != 0});
+  }
+  if (t->option_count && t->options == nullptr) throw Refusal{where + ": options is NULL"};
+  for (uint32_t i = 0; i < t->option_count; ++i) {
+    const siphon_option* o = t->options[i];
+    if (o == nullptr || !SIPHON_HAS_MEMBER(siphon_option, default_value, o->struct_size) ||
+        !nonempty(o->name))
+      throw Refusal{where + ": option #" + std::to_string(i) + " is incomplete"};
+    info.options.push_back(
+        {o->name, o->description ? o->description : "", o->default_value ? o->default_value : ""});
+  }
+  info.c = t;
+  return info;
+}
+
+}  // namespace
+
+PluginRegistry::PluginRegistry() = default;
+PluginRegistry::~PluginRegistry() = default;
+
+void PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      refused_.push_back({dir, "plugin folder does not exist or is not a folder"});
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".so") files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) load_file(f);
+  }
+}
+
+bool PluginRegistry::load_file(const std::string& path) {
+  try {
+    auto lib = std::make_shared<boost::dll::shared_library>();
+    try {
+      lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    } catch (const std::exception& e) {
+      throw Refusal{std::string("not a loadable library: ") + e.what()};
+    }
+    if (!lib->has(SIPHON_ENTRY_SYMBOL))
+      throw Refusal{"entry symbol " SIPHON_ENTRY_SYMBOL " not found"};
+    auto entry = lib->get<const siphon_plugin*(uint32_t, uint32_t)>(SIPHON_ENTRY_SYMBOL);
+    const siphon_plugin* p = entry(SIPHON_ABI_MAJOR, SIPHON_ABI_MINOR);
+    if (p == nullptr)
+      throw Refusal{"the entry returned no descriptor for host ABI " +
+                    std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR)};
+    SIPHON_REQUIRE_MEMBER(siphon_plugin, p, app_type_count, "descriptor");
+    std::string built = std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor);
+    std::string host = std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR);
+    if (p->abi_major != SIPHON_ABI_MAJOR)
+      throw Refusal{"built for plugin ABI " + built + ", this host speaks ABI " + host +
+                    " (major versions differ)"};
+    if (p->abi_minor > SIPHON_ABI_MINOR)
+      throw Refusal{"built for plugin ABI " + built + ", newer than this host's ABI " + host};
+    if (!nonempty(p->name)) throw Refusal{"descriptor: required value 'name' is empty"};
+    if (!nonempty(p->version)) throw Refusal{"descriptor: required value 'version' is empty"};
+    if (p->app_type_count == 0 || p->app_types == nullptr)
+      throw Refusal{"descriptor declares no app types"};
+    std::vector<AppTypeInfo> types;
+    std::set<std::string> in_file;
+    for (uint32_t i = 0; i < p->app_type_count; ++i) {
+      AppTypeInfo t = describe(p->app_types[i], i);
+      if (!in_file.insert(t.type).second) throw Refusal{"app type " + t.type + " declared twice"};
+      if (auto it = types_.find(t.type); it != types_.end())
+        throw Refusal{"app type " + t.type + " is already provided by " + it->second->plugin->file};
+      types.push_back(std::move(t));
+    }
+    auto info = std::make_unique<PluginInfo>();
+    info->file = path;
+    info->name = p->name;
+    info->version = p->version;
+    info->abi_major = p->abi_major;
+    info->abi_minor = p->abi_minor;
+    info->library = std::move(lib);
+    for (auto& t : types) {
+      info->types.push_back(t.type);
+      t.plugin = info.get();
+      std::string name = t.type;
+      types_[name] = std::make_unique<AppTypeInfo>(std::move(t));
+    }
+    plugins_.push_back(std::move(info));
+    return true;
+  } catch (const Refusal& r) {
+    refused_.push_back({path, r.reason});
+  } catch (const std::exception& e) {
+    refused_.push_back({path, e.what()});
+  }
+  return false;
+}
+
+const AppTypeInfo* PluginRegistry::find(const std::string& type) const {
+  auto it = types_.find(type);
+  return it == types_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const AppTypeInfo*> PluginRegistry::types() const {
+  std::vector<const AppTypeInfo*> out;
+  for (const auto& [k, v] : types_) out.push_back(v.get());
+  return out;
+}
+
+}  // namespace siphon

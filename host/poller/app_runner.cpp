@@ -1,0 +1,171 @@
+#include "poller/app_runner.hpp"
+
+#include "config/secret_ref.hpp"
+#include "util/clock.hpp"
+
+namespace siphon {
+
+AppRunner::AppRunner(const AppConfig& app, const AppTypeInfo& type, Sink& sink, StateStore& state,
+                     HttpService& http, StopSignal& stop)
+    : app_(app),
+      type_(type),
+      sink_(sink),
+      state_(state),
+      http_(http),
+      stop_(stop),
+      records_(app.name, type.type, type.service) {}
+
+AppRunner::~AppRunner() {
+  if (running_) abandon();
+}
+
+int64_t AppRunner::interval_seconds() const {
+  return app_.interval_seconds.value_or(type_.default_interval_seconds);
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> AppRunner::resolve_auth() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : app_.auth) {
+    try {
+      std::string warning;
+      std::string value = resolve_secret_refs(v, app_.dir, &warning);
+      if (!warning.empty()) log_line(LogLevel::kWarn, app_.name, warning);
+      out.emplace_back(k, value);
+    } catch (const SecretRefError& e) {
+      error_ = "field " + k + ": " + e.what();
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+void AppRunner::fail(const std::string& why) {
+  error_ = redactor_.apply(why);
+  log_line(LogLevel::kError, app_.name, "run failed: " + error_);
+  if (running_) {
+    try {
+      state_.finish(app_.name, "failed", error_);
+    } catch (const std::exception& e) {
+      log_line(LogLevel::kError, app_.name, std::string("cannot record the failure: ") + e.what());
+    }
+  }
+  running_ = false;
+}
+
+bool AppRunner::begin(std::optional<int64_t> since_ms) {
+  error_.clear();
+  events_ = 0;
+  polls_ = 0;
+  sleep_seconds_ = 0;
+  std::string holder = state_.claim(app_.name, kClaimTtlMs);
+  if (!holder.empty()) {
+    error_ = "app is already running (held by " + holder + ")";
+    return false;
+  }
+  running_ = true;
+  auto auth = resolve_auth();
+  if (!auth) {
+    fail(error_);
+    return false;
+  }
+  // Recreate the instance only when the resolved credentials changed, so
+  // tokens survive between runs.
+  std::string key;
+  Redactor redactor;
+  for (const auto& [k, v] : *auth) {
+    key += k + '\0' + v + '\0';
+    for (const auto& f : type_.auth_fields)
+      if (f.name == k && f.secret) redactor.add(v);
+  }
+  redactor_ = redactor;
+  if (!instance_ || key != instance_auth_key_) {
+    instance_.reset();
+    auto inst = std::make_unique<AppInstance>(type_, app_, *auth, &http_, &stop_, redactor_);
+    std::string why = inst->create(false);
+    if (!why.empty()) {
+      fail("plugin " + type_.plugin->name + " refused the app's settings: " + why);
+      return false;
+    }
+    instance_ = std::move(inst);
+    instance_auth_key_ = key;
+  }
+  auto st = state_.get(app_.name);
+  if (since_ms) {
+    cursor_.clear();
+    start_ms_ = *since_ms;
+  } else if (st && st->cursor) {
+    cursor_ = *st->cursor;
+    start_ms_ = now_ms() - interval_seconds() * 1000;
+  } else {
+    cursor_.clear();
+    start_ms_ =
+        st && st->start_override_ms ? *st->start_override_ms : now_ms() - interval_seconds() * 1000;
+  }
+  log_line(LogLevel::kDebug, app_.name,
+           cursor_.empty() ? "run starts at " + rfc3339_ms(start_ms_) : "run resumes from cursor");
+  return true;
+}
+
+AppRunner::Step AppRunner::step() {
+  if (!running_) return Step::kFailed;
+  PollOutcome out = instance_->poll(cursor_, start_ms_, polls_);
+  ++polls_;
+  if (out.status != SIPHON_OK) {
+    std::string kind = out.status == SIPHON_AUTH_REJECTED ? "credentials refused: "
+                       : out.status == SIPHON_RETRY_LATER
+                           ? "vendor unavailable, retry at next run: "
+                           : "";
+    fail(kind + out.error);
+    return Step::kFailed;
+  }
+  std::string collected_at = rfc3339_ms(now_ms());
+  line_buffer_.clear();
+  for (size_t i = 0; i < out.events.size(); ++i) {
+    std::string why;
+    if (!records_.append(line_buffer_, out.events[i], collected_at, why)) {
+      fail("plugin " + type_.plugin->name + " returned a bad event (#" + std::to_string(i) +
+           " of the page): " + why);
+      return Step::kFailed;
+    }
+  }
+  try {
+    sink_.deliver(line_buffer_);
+  } catch (const std::exception& e) {
+    fail(e.what());
+    return Step::kFailed;
+  }
+  if (!out.next_cursor.empty()) cursor_ = out.next_cursor;
+  try {
+    state_.commit(app_.name, cursor_, static_cast<int64_t>(out.events.size()), kClaimTtlMs);
+  } catch (const std::exception& e) {
+    fail(std::string("events delivered but the cursor could not be saved: ") + e.what());
+    return Step::kFailed;
+  }
+  events_ += static_cast<int64_t>(out.events.size());
+  if (out.has_more && !stop_.requested()) {
+    sleep_seconds_ = instance_->sleep_seconds(polls_);
+    return Step::kMore;
+  }
+  std::string status = out.has_more ? "partial" : "succeeded";
+  state_.finish(app_.name, status, "");
+  running_ = false;
+  log_line(LogLevel::kInfo, app_.name,
+           "run " + status + ": " + std::to_string(events_) + " events in " +
+               std::to_string(polls_) + " polls");
+  return Step::kDone;
+}
+
+void AppRunner::abandon() {
+  if (!running_) return;
+  try {
+    state_.finish(app_.name, "partial", "");
+  } catch (const std::exception& e) {
+    log_line(LogLevel::kError, app_.name, e.what());
+  }
+  running_ = false;
+  log_line(LogLevel::kInfo, app_.name,
+           "run stopped with more to poll: " + std::to_string(events_) + " events in " +
+               std::to_string(polls_) + " polls");
+}
+
+}  // namespace siphon

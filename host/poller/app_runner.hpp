@@ -1,0 +1,80 @@
+// The gather loop of one app (what StreamAlert's gather() did, without its
+// stuck states): claim the app, resolve its secrets, then poll -> deliver to
+// the sink (written and flushed) -> commit the cursor, while more pages wait.
+// Each step is one poll, so the scheduler can wait out sleep_seconds without
+// holding a worker. Not thread-safe: the scheduler runs one step of an app at
+// a time.
+#ifndef SIPHON_HOST_POLLER_APP_RUNNER_HPP
+#define SIPHON_HOST_POLLER_APP_RUNNER_HPP
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "http/http_service.hpp"
+#include "log/log.hpp"
+#include "plugin/app_instance.hpp"
+#include "plugin/registry.hpp"
+#include "sink/record.hpp"
+#include "sink/sink.hpp"
+#include "state/state_store.hpp"
+#include "util/stop_signal.hpp"
+
+namespace siphon {
+
+class AppRunner {
+ public:
+  enum class Step { kMore, kDone, kFailed };
+
+  AppRunner(const AppConfig& app, const AppTypeInfo& type, Sink& sink, StateStore& state,
+            HttpService& http, StopSignal& stop);
+  ~AppRunner();
+
+  // Starts a run. `since_ms` overrides the stored cursor for this run.
+  // Returns false when the run cannot start (held elsewhere, bad secrets...);
+  // error() says why, and the state records it unless another process holds it.
+  bool begin(std::optional<int64_t> since_ms = std::nullopt);
+  // One poll, delivered and committed. kMore: call again after
+  // sleep_before_next() seconds. kDone/kFailed: the run is over.
+  Step step();
+  uint32_t sleep_before_next() const { return sleep_seconds_; }
+  // Ends the run early (stop requested): partial when more pages wait.
+  void abandon();
+
+  const std::string& error() const { return error_; }
+  int64_t events_this_run() const { return events_; }
+  int64_t interval_seconds() const;
+  const AppConfig& app() const { return app_; }
+
+ private:
+  void fail(const std::string& why);
+  std::optional<std::vector<std::pair<std::string, std::string>>> resolve_auth();
+
+  const AppConfig& app_;
+  const AppTypeInfo& type_;
+  Sink& sink_;
+  StateStore& state_;
+  HttpService& http_;
+  StopSignal& stop_;
+  RecordWriter records_;
+  Redactor redactor_;
+  std::unique_ptr<AppInstance> instance_;
+  std::string instance_auth_key_;  // resolved auth the instance was made with
+  bool running_ = false;
+  std::string cursor_;
+  int64_t start_ms_ = 0;
+  uint32_t polls_ = 0;
+  uint32_t sleep_seconds_ = 0;
+  int64_t events_ = 0;
+  std::string error_;
+  std::string line_buffer_;
+};
+
+// How long a claim lasts without a commit renewing it.
+constexpr int64_t kClaimTtlMs = 15 * 60 * 1000;
+
+}  // namespace siphon
+
+#endif

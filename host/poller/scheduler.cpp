@@ -1,0 +1,89 @@
+#include "poller/scheduler.hpp"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "util/clock.hpp"
+
+namespace siphon {
+
+Scheduler::Scheduler(int workers, StopSignal& stop) : workers_(workers), stop_(stop) {}
+
+void Scheduler::add(std::unique_ptr<AppRunner> runner) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  // Spread first runs over a few seconds so apps do not start in one burst.
+  int64_t spread_ms = std::min<int64_t>(runner->interval_seconds() * 1000, 5000);
+  int64_t due = now_ms() + std::uniform_int_distribution<int64_t>(0, spread_ms / 2)(rng);
+  std::lock_guard lock(mu_);
+  runners_.push_back(std::move(runner));
+  planned_.push_back(due);
+  queue_.push({due, runners_.size() - 1, false});
+}
+
+void Scheduler::run() {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < workers_; ++i) threads.emplace_back([this] { worker(); });
+  while (!stop_.requested()) stop_.wait_ms(1000);
+  cv_.notify_all();
+  for (auto& t : threads) t.join();
+  // Runs waiting between polls were not finished: record them as partial.
+  for (auto& r : runners_) r->abandon();
+}
+
+void Scheduler::worker() {
+  while (!stop_.requested()) {
+    Task task{};
+    {
+      std::unique_lock lock(mu_);
+      if (queue_.empty() || queue_.top().due_ms > now_ms()) {
+        int64_t wait =
+            queue_.empty() ? 200 : std::min<int64_t>(queue_.top().due_ms - now_ms(), 200);
+        cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 1)));
+        continue;
+      }
+      task = queue_.top();
+      queue_.pop();
+    }
+    execute(task);
+  }
+}
+
+void Scheduler::execute(const Task& task) {
+  AppRunner& r = *runners_[task.app];
+  bool started = true;
+  if (!task.continuation) {
+    int64_t lag = now_ms() - planned_[task.app];
+    if (lag > 1000)
+      log_line(LogLevel::kDebug, r.app().name, "run starts " + std::to_string(lag) + " ms late");
+    try {
+      started = r.begin();
+    } catch (const std::exception& e) {
+      log_line(LogLevel::kError, r.app().name, std::string("run cannot start: ") + e.what());
+      started = false;
+    }
+    if (!started && !r.error().empty())
+      log_line(LogLevel::kWarn, r.app().name, "run not started: " + r.error());
+  }
+  AppRunner::Step step = AppRunner::Step::kFailed;
+  if (started) {
+    try {
+      step = r.step();
+    } catch (const std::exception& e) {
+      log_line(LogLevel::kError, r.app().name, std::string("run failed: ") + e.what());
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (step == AppRunner::Step::kMore) {
+    queue_.push({now_ms() + static_cast<int64_t>(r.sleep_before_next()) * 1000, task.app, true});
+  } else {
+    // Fixed rate: the next run is planned one interval after this one was;
+    // a run that overran its interval is followed at once.
+    int64_t next = planned_[task.app] + r.interval_seconds() * 1000;
+    planned_[task.app] = std::max(next, now_ms());
+    queue_.push({planned_[task.app], task.app, false});
+  }
+  cv_.notify_one();
+}
+
+}  // namespace siphon

@@ -1,0 +1,88 @@
+#include "duo_client.hpp"
+
+#include <siphon/time_format.hpp>
+
+#include "duo_signer.hpp"
+
+namespace siphon::duo {
+namespace {
+
+// Optional members of a Duo FAIL reply, as text.
+std::string member_text(const rapidjson::Value& doc, const char* name) {
+  if (!doc.IsObject() || !doc.HasMember(name)) return {};
+  const rapidjson::Value& v = doc[name];
+  if (v.IsString()) return v.GetString();
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  return {};
+}
+
+}  // namespace
+
+AuthInfo auth_fields() {
+  return {
+      {"api_hostname", "Duo Admin API hostname, api-XXXXXXXX.duosecurity.com",
+       R"(^api-[a-f0-9]{8}\.duosecurity\.com$)", false},
+      {"integration_key", "Admin API integration key (needs the Grant read log permission)",
+       "^DI[A-Z0-9]{18}$", true},
+      {"secret_key", "Admin API secret key", "^[a-zA-Z0-9]{40}$", true},
+  };
+}
+
+Options common_options() {
+  return {
+      {"base_url", "Replaces scheme, host and port of the Duo API URL (proxy, local imitation)",
+       ""},
+      {"poll_pause_seconds", "Pause between polls of one run; Duo asks for at most 1 call/min",
+       "60"},
+      {"signature_version", "Duo request signature: 2 (HMAC-SHA1) or 5 (HMAC-SHA512)", "2"},
+  };
+}
+
+Client::Client(Context& ctx) : ctx_(ctx), api_hostname_(ctx.auth("api_hostname")) {
+  for (const char* field : {"api_hostname", "integration_key", "secret_key"})
+    if (!ctx.has_auth(field)) throw Error(std::string("auth field ") + field + " is not set");
+  const int64_t version = ctx.option_int("signature_version", 2);
+  if (version != 2 && version != 5) throw Error("option signature_version must be 2 or 5");
+  signature_version_ = static_cast<int>(version);
+  const int64_t pause = ctx.option_int("poll_pause_seconds", 60);
+  if (pause < 0 || pause > 3600) throw Error("option poll_pause_seconds must be 0..3600");
+  poll_pause_seconds_ = static_cast<uint32_t>(pause);
+}
+
+rapidjson::Document Client::get(const std::string& path, const Params& params) {
+  const std::string url = ctx_.vendor_url("https://" + api_hostname_ + path);
+  const std::string query = canonical_params(params);
+  // A new Date for every request: Duo refuses stale ones.
+  const std::string date = timefmt::rfc2822(ctx_.now_ms());
+  const std::string canonical =
+      canonical_string(signature_version_, date, "GET", signing_host(url), path, query);
+  const Headers headers = {
+      {"Date", date},
+      {"Authorization",
+       authorization(ctx_.auth("integration_key"),
+                     signature(signature_version_, ctx_.auth("secret_key"), canonical))},
+      {"Accept", "application/json"},
+  };
+  Response r = ctx_.send("GET", query.empty() ? url : url + "?" + query, headers, "");
+
+  const std::string where = "Duo GET " + path;
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  const bool is_json = !doc.HasParseError() && doc.IsObject();
+  std::string reason = where + ": HTTP " + std::to_string(r.status);
+  if (is_json && member_text(doc, "stat") != "OK") {
+    reason += ", code " + member_text(doc, "code") + ": " + member_text(doc, "message");
+    if (std::string detail = member_text(doc, "message_detail"); !detail.empty())
+      reason += " (" + detail + ")";
+  }
+  if (r.status == 429 || r.status >= 500) throw RetryLater(reason);
+  if (r.status == 401 || r.status == 403) throw AuthRejected(reason);
+  if (!r.ok()) throw Error(reason);
+  if (doc.HasParseError()) r.json(where);  // throws, naming the parse error
+  if (!is_json) throw Error(where + ": reply is not a JSON object");
+  if (member_text(doc, "stat") != "OK") throw Error(reason);
+  if (!doc.HasMember("response")) throw Error(where + ": reply has no response member");
+  return doc;
+}
+
+}  // namespace siphon::duo

@@ -1,0 +1,138 @@
+#include <Poco/URI.h>
+#include <rapidjson/error/en.h>
+#include <strings.h>
+
+#include <charconv>
+#include <siphon/sdk.hpp>
+
+namespace siphon {
+
+std::string Response::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+  return {};
+}
+
+rapidjson::Document Response::json(std::string_view what) const {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError()) {
+    throw Error(std::string(what) + ": response (HTTP " + std::to_string(status) +
+                ") is not valid JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
+                " at offset " + std::to_string(doc.GetErrorOffset()));
+  }
+  return doc;
+}
+
+Context::Context(const siphon_create_args& args)
+    : app_name_(args.app_name ? args.app_name : ""),
+      api_(args.host_api),
+      host_(args.host),
+      validate_only_(args.validate_only != 0) {
+  for (uint32_t i = 0; i < args.auth_count; ++i)
+    auth_[args.auth[i].name] = args.auth[i].value ? args.auth[i].value : "";
+  for (uint32_t i = 0; i < args.option_count; ++i)
+    options_[args.options[i].name] = args.options[i].value ? args.options[i].value : "";
+}
+
+const std::string& Context::auth(const std::string& name) const {
+  static const std::string kEmpty;
+  auto it = auth_.find(name);
+  return it == auth_.end() ? kEmpty : it->second;
+}
+
+bool Context::has_auth(const std::string& name) const {
+  auto it = auth_.find(name);
+  return it != auth_.end() && !it->second.empty();
+}
+
+std::string Context::option(const std::string& name, const std::string& fallback) const {
+  auto it = options_.find(name);
+  return it == options_.end() ? fallback : it->second;
+}
+
+int64_t Context::option_int(const std::string& name, int64_t fallback) const {
+  auto it = options_.find(name);
+  if (it == options_.end()) return fallback;
+  int64_t value = 0;
+  const std::string& s = it->second;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || ptr != s.data() + s.size())
+    throw Error("option " + name + ": \"" + s + "\" is not a whole number");
+  return value;
+}
+
+std::string Context::vendor_url(std::string_view url) const {
+  auto it = options_.find("base_url");
+  if (it == options_.end() || it->second.empty()) return std::string(url);
+  Poco::URI base(it->second);
+  Poco::URI target{std::string(url)};
+  target.setScheme(base.getScheme());
+  target.setHost(base.getHost());
+  target.setPort(base.getPort());
+  return target.toString();
+}
+
+Response Context::send(const std::string& method, const std::string& url, const Headers& headers,
+                       const std::string& body) {
+  if (api_ == nullptr || api_->http == nullptr) throw Error("the host gave no HTTP service");
+  if (validate_only_) throw Error("no network while validating");
+  std::vector<siphon_pair> pairs;
+  pairs.reserve(headers.size());
+  for (const auto& [k, v] : headers) pairs.push_back({k.c_str(), v.c_str()});
+  siphon_http_request req{};
+  req.struct_size = sizeof(req);
+  req.method = method.c_str();
+  req.url = url.c_str();
+  req.headers = pairs.data();
+  req.header_count = static_cast<uint32_t>(pairs.size());
+  req.body = body.data();
+  req.body_len = body.size();
+  siphon_http_response resp{};
+  resp.struct_size = sizeof(resp);
+  siphon_status st = api_->http(host_, &req, &resp);
+  if (st != SIPHON_OK) {
+    std::string why = resp.error && *resp.error ? resp.error : "request failed";
+    throw Error(method + " " + Poco::URI(url).getPath() + ": " + why,
+                st == SIPHON_RETRY_LATER ? SIPHON_RETRY_LATER : SIPHON_ERROR);
+  }
+  Response out;
+  out.status = resp.status;
+  out.headers.reserve(resp.header_count);
+  for (uint32_t i = 0; i < resp.header_count; ++i)
+    out.headers.emplace_back(resp.headers[i].name, resp.headers[i].value);
+  if (resp.body_len) out.body.assign(resp.body, resp.body_len);
+  return out;
+}
+
+Response Context::get(const std::string& url, const Params& query, const Headers& headers) {
+  std::string full = url;
+  if (!query.empty())
+    full += (url.find('?') == std::string::npos ? "?" : "&") + encode_params(query);
+  return send("GET", full, headers, "");
+}
+
+Response Context::post_form(const std::string& url, const Params& form, const Headers& headers) {
+  Headers h = headers;
+  h.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  return send("POST", url, h, encode_params(form));
+}
+
+Response Context::post_json(const std::string& url, const std::string& json,
+                            const Headers& headers) {
+  Headers h = headers;
+  h.emplace_back("Content-Type", "application/json");
+  return send("POST", url, h, json);
+}
+
+void Context::log(int32_t level, const std::string& message) {
+  if (api_ && api_->log) api_->log(host_, level, message.c_str());
+}
+
+int64_t Context::now_ms() const {
+  if (api_ && SIPHON_HAS_MEMBER(siphon_host_api, now_ms, api_->struct_size) && api_->now_ms)
+    return api_->now_ms(host_);
+  return 0;
+}
+
+}  // namespace siphon

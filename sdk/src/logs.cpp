@@ -1,0 +1,20 @@
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <siphon/sdk.hpp>
+
+namespace siphon {
+
+void Logs::add(std::string_view json_object) {
+  buffer_.append(json_object);
+  offsets_.push_back(buffer_.size());
+}
+
+void Logs::add(const rapidjson::Value& event) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
+  event.Accept(writer);
+  add(std::string_view(sb.GetString(), sb.GetSize()));
+}
+
+}  // namespace siphon

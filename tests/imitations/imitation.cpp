@@ -1,0 +1,204 @@
+#include "imitation.hpp"
+
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+namespace siphon::imitation {
+namespace {
+
+class Handler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit Handler(Imitation& owner) : owner_(owner) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& in,
+                     Poco::Net::HTTPServerResponse& out) override {
+    Request req;
+    req.method = in.getMethod();
+    Poco::URI uri(in.getURI());
+    req.path = uri.getPath();
+    req.query = uri.getRawQuery();
+    for (const auto& [k, v] : uri.getQueryParameters()) req.params.emplace_back(k, v);
+    for (const auto& [k, v] : in) req.headers[Poco::toLower(k)] = v;
+    Poco::StreamCopier::copyToString(in.stream(), req.body);
+    if (Poco::icompare(req.header("content-type").substr(0, 33),
+                       "application/x-www-form-urlencoded") == 0) {
+      Poco::URI form("/?" + req.body);
+      for (const auto& [k, v] : form.getQueryParameters()) req.params.emplace_back(k, v);
+    }
+    Reply reply;
+    bool truncate = false;
+    owner_.serve(req, reply, truncate);
+    out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+    for (const auto& [k, v] : reply.headers) out.set(k, v);
+    out.setContentType(reply.content_type);
+    out.setContentLength(static_cast<std::streamsize>(reply.body.size()));
+    if (truncate) {
+      out.setKeepAlive(false);
+      std::ostream& os = out.send();
+      os.write(reply.body.data(), static_cast<std::streamsize>(reply.body.size() / 2));
+      os.flush();
+      return;
+    }
+    out.sendBuffer(reply.body.data(), reply.body.size());
+  }
+
+ private:
+  Imitation& owner_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(Imitation& owner) : owner_(owner) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new Handler(owner_);
+  }
+
+ private:
+  Imitation& owner_;
+};
+
+}  // namespace
+
+std::string Request::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string Request::param(const std::string& name) const {
+  for (const auto& [k, v] : params)
+    if (k == name) return v;
+  return {};
+}
+
+bool Request::has_param(const std::string& name) const {
+  for (const auto& kv : params)
+    if (kv.first == name) return true;
+  return false;
+}
+
+Imitation::Imitation() = default;
+
+Imitation::~Imitation() { stop(); }
+
+void Imitation::start(uint16_t port) {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  port_ = socket.address().port();
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(16);
+  params->setKeepAlive(true);
+  params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+  params->setMaxKeepAliveRequests(10000);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+  server_->start();
+}
+
+void Imitation::stop() {
+  if (server_) {
+    server_->stopAll(true);
+    server_.reset();
+  }
+}
+
+std::string Imitation::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+void Imitation::inject(const Fault& fault) {
+  std::lock_guard lock(mu_);
+  faults_.push_back(fault);
+}
+
+void Imitation::clear_faults() {
+  std::lock_guard lock(mu_);
+  faults_.clear();
+}
+
+size_t Imitation::requests(const std::string& path_prefix) const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& p : paths_seen_)
+    if (p.rfind(path_prefix, 0) == 0) ++n;
+  return n;
+}
+
+size_t Imitation::connections() const {
+  return server_ ? static_cast<size_t>(server_->totalConnections()) : 0;
+}
+
+void Imitation::serve(const Request& request, Reply& reply, bool& truncate) {
+  std::optional<Fault> fault;
+  {
+    std::lock_guard lock(mu_);
+    paths_seen_.push_back(request.path);
+    for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+      if (request.path.rfind(it->path_prefix, 0) != 0) continue;
+      fault = *it;
+      if (--it->count <= 0) faults_.erase(it);
+      break;
+    }
+  }
+  if (fault && fault->delay_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
+  if (fault && fault->status != 0) {
+    reply.status = fault->status;
+    if (!fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
+    reply.body = fault->body;
+    return;
+  }
+  handle(request, reply);
+  truncate = fault && fault->truncate;
+}
+
+std::string json_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace siphon::imitation

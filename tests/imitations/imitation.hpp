@@ -1,0 +1,107 @@
+// imitation.hpp - the base of the local vendor API imitations used by tests
+// and by the Quick-start demo.
+//
+// An Imitation is an HTTP server on 127.0.0.1 (never another address) that a
+// vendor-specific subclass fills with that vendor's behaviour: auth checks,
+// signatures, paging and error bodies as ../vendor-apis describes them. The
+// base adds what every imitation needs: fault switches (a status with
+// Retry-After, a delay, a truncated body) and counters (requests per path,
+// TCP connections accepted). Thread-safe: the server answers on its own
+// threads; every public member may be called from a test thread.
+#ifndef SIPHON_TESTS_IMITATION_HPP
+#define SIPHON_TESTS_IMITATION_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace siphon::imitation {
+
+struct Request {
+  std::string method;
+  std::string path;                                         // without the query
+  std::string query;                                        // raw, as sent (no '?')
+  std::vector<std::pair<std::string, std::string>> params;  // decoded query (and form body)
+  std::map<std::string, std::string> headers;               // names lower-cased
+  std::string body;
+
+  std::string header(const std::string& lower_name) const;
+  // First value of a query/form parameter, or "" (has_param tells them apart).
+  std::string param(const std::string& name) const;
+  bool has_param(const std::string& name) const;
+};
+
+struct Reply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// One injected fault; it applies to the next `count` requests whose path
+// starts with `path_prefix` ("" for any path).
+struct Fault {
+  int status = 0;           // reply with this status instead (0: answer normally)
+  std::string retry_after;  // Retry-After header value, if not empty
+  std::string body;         // body of the fault reply
+  int delay_ms = 0;         // wait this long before answering
+  bool truncate = false;    // announce the full length, send half the body, close
+  int count = 1;
+  std::string path_prefix;
+};
+
+class Imitation {
+ public:
+  Imitation();
+  virtual ~Imitation();
+  Imitation(const Imitation&) = delete;
+  Imitation& operator=(const Imitation&) = delete;
+
+  // Listens on 127.0.0.1:port (0 picks a free port).
+  void start(uint16_t port = 0);
+  void stop();
+  uint16_t port() const { return port_; }
+  // "http://127.0.0.1:<port>"
+  std::string base_url() const;
+
+  void inject(const Fault& fault);
+  void clear_faults();
+
+  // Requests answered (faults included) whose path starts with prefix.
+  size_t requests(const std::string& path_prefix = "") const;
+  // TCP connections accepted since start.
+  size_t connections() const;
+
+  // Called by the server threads; public for the handler glue only.
+  void serve(const Request& request, Reply& reply, bool& truncate);
+
+ protected:
+  // The vendor behaviour. Called with no lock held; subclasses lock their own state.
+  virtual void handle(const Request& request, Reply& reply) = 0;
+
+ private:
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  uint16_t port_ = 0;
+  mutable std::mutex mu_;
+  std::vector<Fault> faults_;
+  std::vector<std::string> paths_seen_;
+};
+
+// Helpers for subclasses.
+std::string json_escape(const std::string& text);
+// Milliseconds since the epoch, from the system clock.
+int64_t now_ms();
+
+}  // namespace siphon::imitation
+
+#endif  // SIPHON_TESTS_IMITATION_HPP
