@@ -14,7 +14,8 @@ namespace siphon {
 bool full_match(const std::string& regex, const std::string& value) {
   try {
     Poco::RegularExpression re("\\A(?:" + regex + ")\\z");
-    return re.match(value);
+    // Options 0: the one-argument match() adds RE_NOTEMPTY, refusing "" even for ".*".
+    return re.match(value, 0, 0);
   } catch (const std::exception&) {
     return false;
   }

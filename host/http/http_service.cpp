@@ -43,7 +43,7 @@ int64_t parse_retry_after_ms(const std::string& value, int64_t now) {
 HttpService::HttpService(const HttpConfig& config) : config_(config), pool_(config) {}
 
 bool HttpService::exchange(const Origin& origin, const HttpRequest& request,
-                           const std::string& target, HttpResponse& response) {
+                           const std::string& target, HttpResponse& response, bool& fatal) {
   // A reused keep-alive session the server closed while idle fails at once;
   // such a failure is retried on a fresh session without counting as an attempt.
   for (int stale_retry = 0; stale_retry < 2; ++stale_retry) {
@@ -72,6 +72,7 @@ bool HttpService::exchange(const Origin& origin, const HttpRequest& request,
         if (static_cast<int64_t>(response.body.size()) > config_.max_response_bytes) {
           response.error = "response larger than http.max_response_bytes (" +
                            std::to_string(config_.max_response_bytes) + " bytes)";
+          fatal = true;
           return false;  // session dropped: the body was not read to the end
         }
       }
@@ -134,7 +135,9 @@ siphon_status HttpService::send(const HttpRequest& request, HttpResponse& respon
   for (int attempt = 0;; ++attempt) {
     response.attempts = attempt + 1;
     response.error.clear();
-    bool got = exchange(origin, request, target, response);
+    bool fatal = false;
+    bool got = exchange(origin, request, target, response, fatal);
+    if (fatal) return SIPHON_ERROR;
     if (got && !retryable_status(response.status)) return SIPHON_OK;
     if (got) response.error = "HTTP " + std::to_string(response.status);
     if (attempt >= config_.max_retries) {

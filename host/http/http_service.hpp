@@ -47,9 +47,10 @@ class HttpService {
   size_t connections_opened() const { return pool_.sessions_created(); }
 
  private:
-  // One attempt. Returns false on a transport failure (error set).
+  // One attempt. Returns false on a transport failure (error set); `fatal`
+  // then tells a failure that retrying cannot cure (an oversized response).
   bool exchange(const Origin& origin, const HttpRequest& request, const std::string& target,
-                HttpResponse& response);
+                HttpResponse& response, bool& fatal);
 
   HttpConfig config_;
   SessionPool pool_;

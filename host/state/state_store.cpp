@@ -225,9 +225,10 @@ void StateStore::commit(const std::string& app, const std::string& cursor, int64
   Stmt u(db_,
          "UPDATE apps SET cursor=?, start_override_ms=NULL, events_last_run=events_last_run+?, "
          "polls_last_run=polls_last_run+1, events_total=events_total+?, claim_expires_ms=? "
-         "WHERE app=?");
+         "WHERE app=? AND holder_pid=? AND holder_host=?");
   u.text(1, cursor).integer(2, events).integer(3, events).integer(4, now_ms() + ttl_ms);
-  u.text(5, app);
+  // Only the claim's holder commits: not after finish, nor after another process took over.
+  u.text(5, app).integer(6, ::getpid()).text(7, this_host_name());
   u.step();
   if (sqlite3_changes(db_) != 1) throw StateError("state store: app " + app + " is not claimed");
 }

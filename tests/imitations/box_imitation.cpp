@@ -165,7 +165,12 @@ BoxImitation::Keyfile BoxImitation::make_keyfile(const std::string& enterprise_i
   return out;
 }
 
-BoxImitation::BoxImitation(Credentials credentials) : credentials_(std::move(credentials)) {}
+BoxImitation::BoxImitation(Credentials credentials) : credentials_(std::move(credentials)) {
+  std::istringstream public_pem(credentials_.public_key_pem);
+  public_key_ = new Poco::Crypto::RSAKey(&public_pem);
+}
+
+BoxImitation::~BoxImitation() { stop(); }
 
 void BoxImitation::add_events(size_t n, int64_t start_time_ms) {
   std::lock_guard lock(state_mu_);
@@ -268,9 +273,7 @@ std::string BoxImitation::check_assertion(const std::string& jwt) {
   static const std::string kInvalid = "Grant credentials are invalid";
   Poco::JWT::Token token;
   try {
-    std::istringstream public_pem(credentials_.public_key_pem);
-    Poco::SharedPtr<Poco::Crypto::RSAKey> key(new Poco::Crypto::RSAKey(&public_pem));
-    Poco::JWT::Signer signer(key);
+    Poco::JWT::Signer signer(public_key_);
     signer.addAlgorithm(Poco::JWT::Signer::ALGO_RS256)
         .addAlgorithm(Poco::JWT::Signer::ALGO_RS384)
         .addAlgorithm(Poco::JWT::Signer::ALGO_RS512);

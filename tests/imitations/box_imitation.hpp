@@ -20,6 +20,8 @@
 #ifndef SIPHON_TESTS_BOX_IMITATION_HPP
 #define SIPHON_TESTS_BOX_IMITATION_HPP
 
+#include <Poco/SharedPtr.h>
+
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -29,6 +31,10 @@
 #include <vector>
 
 #include "imitation.hpp"
+
+namespace Poco::Crypto {
+class RSAKey;
+}
 
 namespace siphon::imitation {
 
@@ -58,6 +64,7 @@ class BoxImitation : public Imitation {
                               const std::string& passphrase = "correct horse battery staple");
 
   explicit BoxImitation(Credentials credentials);
+  ~BoxImitation() override;
 
   // Appends n events, created one second apart from start_time_ms on.
   void add_events(size_t n, int64_t start_time_ms);
@@ -102,6 +109,7 @@ class BoxImitation : public Imitation {
   int64_t clock_ms() const;
 
   const Credentials credentials_;
+  Poco::SharedPtr<Poco::Crypto::RSAKey> public_key_;  // loaded once; verifying is read-only
   mutable std::mutex state_mu_;
   std::vector<Event> events_;
   std::map<std::string, int64_t> tokens_;  // access token -> expiry (ms)

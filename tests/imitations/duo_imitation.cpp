@@ -122,7 +122,8 @@ std::string admin_event_json(uint64_t serial, int64_t ts_s) {
     }
     case 1:
       action = "user_update";
-      description = R"({"status": "disabled"})";
+      description =
+          R"({"email": "jdoe)" + std::to_string(serial) + R"(@example.com", "status": "disabled"})";
       object = "\"jdoe" + std::to_string(serial) + "\"";
       break;
     default:
@@ -136,6 +137,8 @@ std::string admin_event_json(uint64_t serial, int64_t ts_s) {
 }
 
 }  // namespace
+
+DuoImitation::~DuoImitation() { stop(); }
 
 DuoImitation::DuoImitation(std::string ikey, std::string skey)
     : ikey_(std::move(ikey)), skey_(std::move(skey)) {}

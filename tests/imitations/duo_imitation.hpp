@@ -28,6 +28,8 @@ namespace siphon::imitation {
 class DuoImitation : public Imitation {
  public:
   DuoImitation(std::string ikey, std::string skey);
+  // Stops the server before the members its handler uses go away.
+  ~DuoImitation() override;
 
   // n authentication events at start_ms, start_ms + step_ms, ... (unique txids).
   void add_auth_events(int n, int64_t start_ms, int64_t step_ms);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs Siphon into a temporary prefix, builds a plugin out of tree against
+# the installed SDK (find_package(Siphon)), drops it into a plugin folder, and
+# checks that the installed host loads and runs it.
+set -euo pipefail
+BUILD_DIR=$1
+SRC_DIR=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
+test -x "$work/prefix/bin/siphon"
+test -f "$work/prefix/include/siphon/plugin_api.h"
+ls "$work/prefix/lib/siphon/plugins/siphon-box.so" "$work/prefix/lib/siphon/plugins/siphon-duo.so" >/dev/null
+cmake -S "$SRC_DIR/tests/install/hello_plugin" -B "$work/hello-build" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/hello-build" >/dev/null
+mkdir -p "$work/run/plugins"
+cp "$work/hello-build/hello.so" "$work/run/plugins/"
+printf '%s' helloworld > "$work/run/token"
+chmod 600 "$work/run/token"
+cat > "$work/run/siphon.yaml" <<YAML
+plugin_dirs: [plugins, $work/prefix/lib/siphon/plugins]
+state: sqlite:state.db
+sinks:
+  - {name: out, type: file, path: events.jsonl}
+apps:
+  - name: hi
+    type: hello_events
+    auth: {token: "\${file:token}"}
+YAML
+cd "$work/run"
+"$work/prefix/bin/siphon" plugins | grep -q "hello_events"
+"$work/prefix/bin/siphon" plugins | grep -q "box_admin_events"
+"$work/prefix/bin/siphon" check
+"$work/prefix/bin/siphon" once hi
+lines=$(wc -l < events.jsonl)
+if [ "$lines" != 9 ]; then echo "expected 9 events, got $lines" >&2; exit 1; fi
+grep -q '"app":"hi","type":"hello_events","service":"hello"' events.jsonl
+"$work/prefix/bin/siphon" state show hi | grep -q succeeded
+echo "install test: out-of-tree plugin built against the installed SDK, loaded and run (9 events)"

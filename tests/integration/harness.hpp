@@ -1,0 +1,60 @@
+// Test harness for end-to-end tests: a temporary work folder with a config,
+// the real siphon binary run as a child process, and readers for what it
+// delivered (the file sink) and recorded (state show --json).
+#ifndef SIPHON_TESTS_INTEGRATION_HARNESS_HPP
+#define SIPHON_TESTS_INTEGRATION_HARNESS_HPP
+
+#include <rapidjson/document.h>
+#include <sys/types.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace siphon::testing {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class Workdir {
+ public:
+  Workdir();
+  ~Workdir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, const std::string& text, int mode = 0644) const;
+  std::string read(const std::string& name) const;
+
+  // Writes siphon.yaml: plugin dir, state, a file sink events.jsonl, fast
+  // retries, then `apps_yaml` (the text under `apps:`).
+  void write_config(const std::string& apps_yaml, const std::string& extra = "") const;
+
+  // Runs siphon with `args` in this folder and waits (up to timeout_s).
+  Result siphon(const std::vector<std::string>& args, int timeout_s = 120) const;
+  // Starts siphon in the background; output goes to <name>.out/.err here.
+  pid_t spawn(const std::vector<std::string>& args, const std::string& name) const;
+
+  // Lines of events.jsonl, each parsed; fails the test on a bad line.
+  std::vector<rapidjson::Document> events() const;
+  size_t event_lines() const;
+  // The app's row from `siphon state show --json`.
+  rapidjson::Document state(const std::string& app) const;
+
+ private:
+  std::string path_;
+};
+
+// Waits for a child; returns its exit code (or 128+signal).
+int wait_child(pid_t pid, int timeout_s);
+
+// Counts of each value of event[field] over the records of one app.
+std::map<std::string, int> count_by(const std::vector<rapidjson::Document>& records,
+                                    const std::string& app, const std::string& field);
+
+}  // namespace siphon::testing
+
+#endif

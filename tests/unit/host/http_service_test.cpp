@@ -1,0 +1,272 @@
+// The HTTP service against a loopback imitation: requests arrive as sent,
+// sessions are reused, 429/5xx are retried honouring Retry-After within
+// bounds, and broken or oversized responses and plain http to remote hosts
+// are errors.
+#include "http/http_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include "imitation.hpp"
+
+namespace siphon {
+namespace {
+
+// Answers every request with "echo:<path>", or a large body under /big;
+// remembers the last request.
+class EchoImitation : public imitation::Imitation {
+ public:
+  imitation::Request last() const {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ protected:
+  void handle(const imitation::Request& request, imitation::Reply& reply) override {
+    {
+      std::lock_guard lock(mu_);
+      last_ = request;
+    }
+    reply.status = 200;
+    reply.content_type = "text/plain";
+    reply.headers.emplace_back("X-Echo", "yes");
+    if (request.path.rfind("/big", 0) == 0)
+      reply.body.assign(5000, 'x');
+    else
+      reply.body = "echo:" + request.path;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  imitation::Request last_;
+};
+
+HttpConfig quick_retries() {
+  HttpConfig c;
+  c.connect_timeout_ms = 2000;
+  c.read_timeout_ms = 5000;
+  c.max_retries = 3;
+  c.retry_max_wait_ms = 3000;
+  return c;
+}
+
+int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
+}
+
+class HttpServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_.start(); }
+  void TearDown() override { server_.stop(); }
+
+  siphon_status get(HttpService& http, const std::string& path, HttpResponse& response) {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = server_.base_url() + path;
+    return http.send(request, response, nullptr);
+  }
+
+  EchoImitation server_;
+};
+
+TEST_F(HttpServiceTest, GetWithHeadersAndQueryReachesTheServer) {
+  HttpService http(quick_retries());
+  HttpRequest request;
+  request.method = "GET";
+  request.url = server_.base_url() + "/v1/logs?limit=10&q=a%20b";
+  request.headers = {{"X-Api-Key", "k-123"}, {"Accept", "application/json"}};
+  HttpResponse response;
+  ASSERT_EQ(http.send(request, response, nullptr), SIPHON_OK) << response.error;
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "echo:/v1/logs");
+  EXPECT_EQ(response.attempts, 1);
+  bool has_echo = false;
+  for (const auto& [k, v] : response.headers) has_echo = has_echo || (k == "X-Echo" && v == "yes");
+  EXPECT_TRUE(has_echo);
+
+  imitation::Request seen = server_.last();
+  EXPECT_EQ(seen.method, "GET");
+  EXPECT_EQ(seen.path, "/v1/logs");
+  EXPECT_EQ(seen.query, "limit=10&q=a%20b");
+  EXPECT_EQ(seen.param("limit"), "10");
+  EXPECT_EQ(seen.param("q"), "a b");
+  EXPECT_EQ(seen.header("x-api-key"), "k-123");
+  EXPECT_EQ(seen.header("accept"), "application/json");
+  EXPECT_EQ(seen.header("user-agent").rfind("siphon/", 0), 0u);
+}
+
+TEST_F(HttpServiceTest, PostSendsTheBody) {
+  HttpService http(quick_retries());
+  HttpRequest request;
+  request.method = "POST";
+  request.url = server_.base_url() + "/oauth/token";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  request.body = "grant_type=client_credentials&scope=a+b";
+  HttpResponse response;
+  ASSERT_EQ(http.send(request, response, nullptr), SIPHON_OK) << response.error;
+  imitation::Request seen = server_.last();
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.body, request.body);
+  EXPECT_EQ(seen.header("content-length"), std::to_string(request.body.size()));
+  EXPECT_EQ(seen.param("grant_type"), "client_credentials");
+}
+
+TEST_F(HttpServiceTest, SequentialRequestsReuseOneConnection) {
+  HttpService http(quick_retries());
+  for (int i = 0; i < 10; ++i) {
+    HttpResponse response;
+    ASSERT_EQ(get(http, "/page/" + std::to_string(i), response), SIPHON_OK) << response.error;
+    EXPECT_EQ(response.body, "echo:/page/" + std::to_string(i));
+  }
+  EXPECT_EQ(server_.requests("/page/"), 10u);
+  EXPECT_EQ(http.connections_opened(), 1u);
+  EXPECT_EQ(server_.connections(), 1u);
+}
+
+TEST_F(HttpServiceTest, ServerErrorsAreRetriedUntilSuccess) {
+  HttpService http(quick_retries());
+  imitation::Fault fault;
+  fault.status = 503;
+  fault.count = 2;
+  server_.inject(fault);
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/flaky", response), SIPHON_OK) << response.error;
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "echo:/flaky");
+  EXPECT_EQ(response.attempts, 3);
+  EXPECT_EQ(server_.requests("/flaky"), 3u);
+}
+
+TEST_F(HttpServiceTest, RetryAfterIsHonoured) {
+  HttpService http(quick_retries());
+  imitation::Fault fault;
+  fault.status = 429;
+  fault.retry_after = "1";
+  server_.inject(fault);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/limited", response), SIPHON_OK) << response.error;
+  EXPECT_GE(elapsed_ms(start), 950);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2);
+}
+
+TEST_F(HttpServiceTest, ExhaustedRetriesAskToRetryLater) {
+  HttpConfig config = quick_retries();
+  config.max_retries = 1;
+  HttpService http(config);
+  imitation::Fault fault;
+  fault.status = 503;
+  fault.count = 10;
+  server_.inject(fault);
+  HttpResponse response;
+  EXPECT_EQ(get(http, "/down", response), SIPHON_RETRY_LATER);
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.attempts, 2);
+  EXPECT_NE(response.error.find("503"), std::string::npos) << response.error;
+  EXPECT_EQ(server_.requests("/down"), 2u);
+}
+
+TEST_F(HttpServiceTest, RetryAfterBeyondTheMaximumWaitGivesUpAtOnce) {
+  HttpService http(quick_retries());
+  imitation::Fault fault;
+  fault.status = 429;
+  fault.retry_after = "120";
+  server_.inject(fault);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  EXPECT_EQ(get(http, "/slow-down", response), SIPHON_RETRY_LATER);
+  EXPECT_LT(elapsed_ms(start), 1000);
+  EXPECT_EQ(server_.requests("/slow-down"), 1u);
+  EXPECT_NE(response.error.find("429"), std::string::npos) << response.error;
+}
+
+TEST_F(HttpServiceTest, StopCutsARetryWaitShort) {
+  HttpService http(quick_retries());
+  imitation::Fault fault;
+  fault.status = 429;
+  fault.retry_after = "2";
+  server_.inject(fault);
+  StopSignal stop;
+  stop.request();
+  auto start = std::chrono::steady_clock::now();
+  HttpRequest request;
+  request.method = "GET";
+  request.url = server_.base_url() + "/stopping";
+  HttpResponse response;
+  EXPECT_EQ(http.send(request, response, &stop), SIPHON_RETRY_LATER);
+  EXPECT_LT(elapsed_ms(start), 1000);
+}
+
+TEST_F(HttpServiceTest, TruncatedBodyIsAnError) {
+  HttpConfig config = quick_retries();
+  config.max_retries = 0;
+  HttpService http(config);
+  imitation::Fault fault;
+  fault.truncate = true;
+  fault.count = 10;
+  server_.inject(fault);
+  HttpResponse response;
+  EXPECT_NE(get(http, "/big", response), SIPHON_OK);
+  EXPECT_NE(response.error.find("truncated"), std::string::npos) << response.error;
+}
+
+TEST_F(HttpServiceTest, OversizedResponseIsAnError) {
+  HttpConfig config = quick_retries();
+  config.max_response_bytes = 1000;
+  HttpService http(config);
+  HttpResponse response;
+  EXPECT_EQ(get(http, "/big", response), SIPHON_ERROR);
+  EXPECT_NE(response.error.find("max_response_bytes"), std::string::npos) << response.error;
+  EXPECT_EQ(server_.requests("/big"), 1u);
+}
+
+TEST_F(HttpServiceTest, PlainHttpToARemoteHostIsRefusedWithoutConnecting) {
+  HttpService http(quick_retries());
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "http://example.com/";
+  HttpResponse response;
+  EXPECT_EQ(http.send(request, response, nullptr), SIPHON_ERROR);
+  EXPECT_NE(response.error.find("loopback"), std::string::npos) << response.error;
+  EXPECT_EQ(http.connections_opened(), 0u);
+}
+
+TEST_F(HttpServiceTest, BadRequestsAreErrors) {
+  HttpService http(quick_retries());
+  HttpResponse response;
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "ftp://127.0.0.1/file";
+  EXPECT_EQ(http.send(request, response, nullptr), SIPHON_ERROR);
+  request.url = server_.base_url() + "/x";
+  request.method = "DELETE";
+  EXPECT_EQ(http.send(request, response, nullptr), SIPHON_ERROR);
+  EXPECT_EQ(http.connections_opened(), 0u);
+}
+
+TEST(RetryAfterTest, DeltaSeconds) {
+  EXPECT_EQ(parse_retry_after_ms("0", 0), 0);
+  EXPECT_EQ(parse_retry_after_ms("120", 0), 120000);
+}
+
+TEST(RetryAfterTest, HttpDate) {
+  const int64_t date_ms = 1445412480000;  // Wed, 21 Oct 2015 07:28:00 GMT
+  EXPECT_EQ(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", date_ms - 5000), 5000);
+  // A date in the past means "now".
+  EXPECT_EQ(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", date_ms + 5000), 0);
+}
+
+TEST(RetryAfterTest, AnythingElseIsMinusOne) {
+  EXPECT_EQ(parse_retry_after_ms("", 0), -1);
+  EXPECT_EQ(parse_retry_after_ms("soon", 0), -1);
+  EXPECT_EQ(parse_retry_after_ms("-5", 0), -1);
+}
+
+}  // namespace
+}  // namespace siphon

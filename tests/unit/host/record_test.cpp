@@ -1,0 +1,122 @@
+// The output record: exactly five keys in order, the event's bytes passed
+// through, one line per event; anything but one JSON object is refused.
+#include "sink/record.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <string>
+#include <vector>
+
+namespace siphon {
+namespace {
+
+constexpr const char* kAt = "2026-11-27T17:00:00.123Z";
+
+class RecordTest : public ::testing::Test {
+ protected:
+  std::string record(std::string_view event) {
+    std::string out, why;
+    EXPECT_TRUE(writer_.append(out, event, kAt, why)) << why;
+    return out;
+  }
+
+  // Returns the reason; expects `out` untouched.
+  std::string refusal(std::string_view event) {
+    std::string out = "earlier\n", why;
+    EXPECT_FALSE(writer_.append(out, event, kAt, why)) << event;
+    EXPECT_EQ(out, "earlier\n");
+    EXPECT_FALSE(why.empty());
+    return why;
+  }
+
+  RecordWriter writer_{"corp-duo", "duo_auth", "duo"};
+};
+
+TEST_F(RecordTest, HasExactlyTheFiveKeysInOrder) {
+  std::string line = record(R"({"user":"alice"})");
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  rapidjson::Document doc;
+  doc.Parse(line.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  ASSERT_TRUE(doc.IsObject());
+  std::vector<std::string> keys;
+  for (const auto& m : doc.GetObject()) keys.emplace_back(m.name.GetString());
+  EXPECT_EQ(keys, (std::vector<std::string>{"app", "type", "service", "collected_at", "event"}));
+  EXPECT_STREQ(doc["app"].GetString(), "corp-duo");
+  EXPECT_STREQ(doc["type"].GetString(), "duo_auth");
+  EXPECT_STREQ(doc["service"].GetString(), "duo");
+  EXPECT_STREQ(doc["collected_at"].GetString(), kAt);
+  EXPECT_STREQ(doc["event"]["user"].GetString(), "alice");
+}
+
+TEST_F(RecordTest, PassesEventBytesThroughUnchanged) {
+  const std::string event = R"({ "b" : 1.50, "a":[1, 2 ,3], "u":"\u00e9\/", "n":null })";
+  std::string line = record(event);
+  EXPECT_EQ(line, std::string(R"({"app":"corp-duo","type":"duo_auth","service":"duo",)") +
+                      R"("collected_at":")" + kAt + R"(","event":)" + event + "}\n");
+}
+
+TEST_F(RecordTest, AppendsToWhatIsThere) {
+  std::string out = "first\n", why;
+  ASSERT_TRUE(writer_.append(out, "{}", kAt, why)) << why;
+  EXPECT_EQ(out.rfind("first\n{\"app\":", 0), 0u);
+}
+
+TEST_F(RecordTest, EscapesNames) {
+  RecordWriter odd("we\"ird\\app\n", "t_x", "s");
+  std::string out, why;
+  ASSERT_TRUE(odd.append(out, "{}", kAt, why)) << why;
+  EXPECT_EQ(out.find('\n'), out.size() - 1);
+  rapidjson::Document doc;
+  doc.Parse(out.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_STREQ(doc["app"].GetString(), "we\"ird\\app\n");
+}
+
+TEST_F(RecordTest, StripsNewlinesOutsideStringsButKeepsEscapesInside) {
+  std::string line = record("{\r\n  \"msg\": \"line1\\nline2\",\n  \"q\": \"a\\\\\"\n}\n");
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("line1\nline2")"), std::string::npos) << line;
+  rapidjson::Document doc;
+  doc.Parse(line.c_str());
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_STREQ(doc["event"]["msg"].GetString(), "line1\nline2");
+  EXPECT_STREQ(doc["event"]["q"].GetString(), "a\\");
+}
+
+TEST_F(RecordTest, RefusesArrays) { EXPECT_NE(refusal("[1,2]").find("object"), std::string::npos); }
+
+TEST_F(RecordTest, RefusesScalars) {
+  EXPECT_NE(refusal("42").find("object"), std::string::npos);
+  EXPECT_NE(refusal(R"("text")").find("object"), std::string::npos);
+  EXPECT_NE(refusal("null").find("object"), std::string::npos);
+}
+
+TEST_F(RecordTest, RefusesInvalidJson) {
+  EXPECT_NE(refusal(R"({"a":)").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(refusal("").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(refusal("{'a':1}").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(refusal("{\"a\":\"\xff\"}").find("not valid JSON"), std::string::npos);
+}
+
+TEST_F(RecordTest, RefusesTrailingGarbage) {
+  EXPECT_NE(refusal("{} x").find("trailing"), std::string::npos);
+  EXPECT_NE(refusal("{}{}").find("trailing"), std::string::npos);
+}
+
+TEST_F(RecordTest, AllowsTrailingWhitespace) {
+  std::string line = record("{\"a\":1}  \n");
+  EXPECT_NE(line.find(R"("event":{"a":1}})"), std::string::npos) << line;
+}
+
+TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(json_quote("a\"b\\c\x01"), "\"a\\\"b\\\\c\\u0001\"");
+  EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+}
+
+}  // namespace
+}  // namespace siphon
