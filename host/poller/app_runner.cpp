@@ -111,6 +111,8 @@ AppRunner::Step AppRunner::step() {
   PollOutcome out = instance_->poll(cursor_, start_ms_, polls_);
   ++polls_;
   if (out.status != SIPHON_OK) {
+    // Refused credentials: the next run starts from a fresh instance (new token).
+    if (out.status == SIPHON_AUTH_REJECTED) instance_auth_key_.clear();
     std::string kind = out.status == SIPHON_AUTH_REJECTED ? "credentials refused: "
                        : out.status == SIPHON_RETRY_LATER
                            ? "vendor unavailable, retry at next run: "

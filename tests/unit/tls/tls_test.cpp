@@ -1,0 +1,144 @@
+// The HTTP service's TLS policy against a local HTTPS server with certificates
+// made for the test: verified against http.ca_file (or the system store),
+// wrong CA and host-name mismatch refused.
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "http/http_service.hpp"
+
+namespace fs = std::filesystem;
+
+namespace siphon {
+namespace {
+
+class Hello : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& out) override {
+    out.setContentType("application/json");
+    out.send() << "{\"ok\":true}";
+  }
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new Hello;
+  }
+};
+
+// Makes a CA, a second unrelated CA, and server certificates signed by the
+// first: one for 127.0.0.1, one for another name only.
+class Certificates {
+ public:
+  Certificates() {
+    dir_ = fs::temp_directory_path() / ("siphon-tls-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=Siphon-Test-CA "
+        "-keyout ca.key -out ca.pem");
+    run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=Other-CA "
+        "-keyout other-ca.key -out other-ca.pem");
+    // Names are chosen so that no check needs a DNS lookup: an exact match,
+    // and a wildcard (compared by name only).
+    server("local", "127.0.0.1", "subjectAltName=IP:127.0.0.1");
+    server("elsewhere", "*.elsewhere.example", "subjectAltName=DNS:*.elsewhere.example");
+  }
+  ~Certificates() { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  void run(const std::string& cmd) {
+    std::string full = "cd " + dir_.string() + " && " + cmd + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(full.c_str()), 0) << cmd;
+  }
+  void server(const std::string& name, const std::string& cn, const std::string& san) {
+    run("openssl req -newkey rsa:2048 -nodes -subj '/CN=" + cn + "' -keyout " + name +
+        ".key -out " + name + ".csr");
+    run("printf '" + san + "\\n' > " + name + ".ext");
+    run("openssl x509 -req -in " + name +
+        ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile " +
+        name + ".ext -out " + name + ".pem");
+  }
+  fs::path dir_;
+};
+
+class HttpsServer {
+ public:
+  HttpsServer(const std::string& key, const std::string& cert) {
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key,
+                                                         cert, "", Poco::Net::Context::VERIFY_NONE);
+    Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, ctx);
+    port_ = socket.address().port();
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory, socket,
+                                                      new Poco::Net::HTTPServerParams);
+    server_->start();
+  }
+  ~HttpsServer() { server_->stopAll(true); }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+ private:
+  uint16_t port_ = 0;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+class Tls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { certs_ = new Certificates; }
+  static void TearDownTestSuite() { delete certs_; }
+
+  siphon_status get(const std::string& ca_file, const std::string& url, HttpResponse& out) {
+    HttpConfig cfg;
+    cfg.ca_file = ca_file;
+    cfg.max_retries = 0;
+    HttpService http(cfg);
+    return http.send({"GET", url, {}, ""}, out, nullptr);
+  }
+  static Certificates* certs_;
+};
+Certificates* Tls::certs_ = nullptr;
+
+TEST_F(Tls, AServerCertificateFromTheConfiguredCaIsAccepted) {
+  HttpsServer server(certs_->path("local.key"), certs_->path("local.pem"));
+  HttpResponse r;
+  ASSERT_EQ(get(certs_->path("ca.pem"), server.url(), r), SIPHON_OK) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"ok\":true}");
+}
+
+TEST_F(Tls, TheSystemStoreDoesNotTrustATestCa) {
+  HttpsServer server(certs_->path("local.key"), certs_->path("local.pem"));
+  HttpResponse r;
+  EXPECT_NE(get("", server.url(), r), SIPHON_OK);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.error.empty());
+}
+
+TEST_F(Tls, AnotherCaIsRefused) {
+  HttpsServer server(certs_->path("local.key"), certs_->path("local.pem"));
+  HttpResponse r;
+  EXPECT_NE(get(certs_->path("other-ca.pem"), server.url(), r), SIPHON_OK);
+  EXPECT_EQ(r.status, 0);
+}
+
+TEST_F(Tls, ACertificateForAnotherHostNameIsRefused) {
+  HttpsServer server(certs_->path("elsewhere.key"), certs_->path("elsewhere.pem"));
+  HttpResponse r;
+  EXPECT_NE(get(certs_->path("ca.pem"), server.url(), r), SIPHON_OK);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.error.empty());
+}
+
+}  // namespace
+}  // namespace siphon
