@@ -63,6 +63,7 @@ struct Args {
   std::vector<std::string> words;
   bool json = false;
   std::optional<std::string> since;
+  std::optional<int64_t> since_ms;  // --since, parsed
 };
 
 int usage_error(const std::string& why) {
@@ -262,13 +263,7 @@ int cmd_once(const Args& a) {
     std::fprintf(stderr, "%s: no app named \"%s\"\n", h.cfg.path.c_str(), a.words[1].c_str());
     return 1;
   }
-  std::optional<int64_t> since;
-  if (a.since) {
-    int64_t ms = 0;
-    std::string why;
-    if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
-    since = ms;
-  }
+  std::optional<int64_t> since = a.since_ms;
   try {
     StateStore state(h.cfg.state_path);
     auto sinks = open_sinks(h.cfg);
@@ -363,13 +358,7 @@ int cmd_state(const Args& a) {
         std::fprintf(stderr, "%s: no app named \"%s\"\n", h.cfg.path.c_str(), name.c_str());
         return 1;
       }
-      std::optional<int64_t> since;
-      if (a.since) {
-        int64_t ms = 0;
-        std::string why;
-        if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
-        since = ms;
-      }
+      std::optional<int64_t> since = a.since_ms;
       if (auto cur = state.get(name); cur && StateStore::holder_alive(*cur, now_ms())) {
         std::fprintf(stderr, "app %s is running (pid %lld on %s); stop it first\n", name.c_str(),
                      static_cast<long long>(cur->holder_pid), cur->holder_host.c_str());
@@ -483,6 +472,12 @@ int run_cli(const std::vector<std::string>& argv) {
   const std::string& cmd = a.words[0];
   if (a.since && cmd != "once" && !(cmd == "state" && a.words.size() > 1 && a.words[1] == "reset"))
     return usage_error("--since goes with once or state reset");
+  if (a.since) {
+    int64_t ms = 0;
+    std::string why;
+    if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
+    a.since_ms = ms;
+  }
   if (cmd == "plugins") return cmd_plugins(a);
   if (cmd == "check") return cmd_check(a);
   if (cmd == "run") return cmd_run(a);

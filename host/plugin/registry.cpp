@@ -1,5 +1,6 @@
 #include "plugin/registry.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/RegularExpression.h>
 
 #include <algorithm>
@@ -74,8 +75,8 @@ AppTypeInfo describe(const siphon_app_type* t, size_t index) {
     if (f->regex == nullptr) throw Refusal{fw + ": regex not found"};
     try {
       Poco::RegularExpression re(f->regex);
-    } catch (const std::exception& e) {
-      throw Refusal{fw + ": invalid regex \"" + std::string(f->regex) + "\": " + e.what()};
+    } catch (const Poco::Exception& e) {
+      throw Refusal{fw + ": invalid regex \"" + std::string(f->regex) + "\": " + e.message()};
     }
     info.auth_fields.push_back({f->name, f->description ? f->description : "", f->regex,
                                 f->is_secret != 0, f->is_optional != 0});
@@ -119,7 +120,15 @@ bool PluginRegistry::load_file(const std::string& path) {
     try {
       lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
-      throw Refusal{std::string("not a loadable library: ") + e.what()};
+      // Boost wraps dlerror's text: "load() failed (dlerror system message: X): errno text".
+      std::string why = e.what();
+      size_t at = why.find("dlerror system message: ");
+      if (at != std::string::npos) {
+        why = why.substr(at + 24);
+        size_t end = why.rfind(')');
+        if (end != std::string::npos) why = why.substr(0, end);
+      }
+      throw Refusal{"not a loadable library: " + why};
     }
     if (!lib->has(SIPHON_ENTRY_SYMBOL))
       throw Refusal{"entry symbol " SIPHON_ENTRY_SYMBOL " not found"};
