@@ -16,6 +16,11 @@ cmake -S "$SRC_DIR/tests/install/hello_plugin" -B "$work/hello-build" \
 cmake --build "$work/hello-build" >/dev/null
 mkdir -p "$work/run/plugins"
 cp "$work/hello-build/hello.so" "$work/run/plugins/"
+# The skeleton scripts/new-plugin writes builds against the installed SDK too.
+"$SRC_DIR/scripts/new-plugin" acme audit "$work/acme" >/dev/null
+cmake -S "$work/acme" -B "$work/acme-build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/acme-build" >/dev/null
+cp "$work/acme-build/siphon-acme.so" "$work/run/plugins/"
 printf '%s' helloworld > "$work/run/token"
 chmod 600 "$work/run/token"
 cat > "$work/run/siphon.yaml" <<YAML
@@ -31,6 +36,8 @@ YAML
 cd "$work/run"
 "$work/prefix/bin/siphon" plugins | grep -q "hello_events"
 "$work/prefix/bin/siphon" plugins | grep -q "box_admin_events"
+"$work/prefix/bin/siphon" plugins | grep -q "acme_audit"
+if "$work/prefix/bin/siphon" plugins | grep -q "^refused"; then echo "a plugin was refused" >&2; exit 1; fi
 "$work/prefix/bin/siphon" check
 "$work/prefix/bin/siphon" once hi
 lines=$(wc -l < events.jsonl)
