@@ -22,17 +22,8 @@ class BoxEndToEnd : public ::testing::Test {
     configure("500");
   }
   void configure(const std::string& limit) {
-    dir_.write_config(
-        "  - name: corp-box\n"
-        "    type: box_admin_events\n"
-        "    auth:\n"
-        "      keyfile: ${file:secrets/box.json}\n"
-        "    options:\n"
-        "      base_url: " +
-        box_->base_url() +
-        "\n"
-        "      limit: \"" +
-        limit + "\"\n");
+    dir_.write_config(siphon::testing::box_app_yaml("corp-box", box_->base_url(), "",
+                                                    "      limit: \"" + limit + "\"\n"));
   }
   int64_t now() const { return siphon::imitation::now_ms(); }
 

@@ -81,6 +81,13 @@ pid_t Workdir::spawn(const std::vector<std::string>& args, const std::string& na
   return pid;
 }
 
+std::string box_app_yaml(const std::string& name, const std::string& base_url,
+                         const std::string& settings, const std::string& options) {
+  return "  - name: " + name + "\n    type: box_admin_events\n" + settings +
+         "    auth:\n      keyfile: ${file:secrets/box.json}\n    options:\n      base_url: " +
+         base_url + "\n" + options;
+}
+
 int wait_child(pid_t pid, int timeout_s) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   int status = 0;

@@ -48,6 +48,12 @@ class Workdir {
   std::string path_;
 };
 
+// The YAML (under `apps:`) of one box_admin_events app reading its key file
+// from secrets/box.json. `settings` are extra app lines (e.g. "    interval: 1s\n"),
+// `options` extra lines under options: (e.g. "      limit: \"50\"\n").
+std::string box_app_yaml(const std::string& name, const std::string& base_url,
+                         const std::string& settings = "", const std::string& options = "");
+
 // Waits for a child; returns its exit code (or 128+signal).
 int wait_child(pid_t pid, int timeout_s);
 

@@ -22,17 +22,8 @@ class RunEndToEnd : public ::testing::Test {
     box_ = std::make_unique<BoxImitation>(keyfile_.credentials);
     box_->start();
     dir_.write("secrets/box.json", keyfile_.json, 0600);
-    dir_.write_config(
-        "  - name: corp-box\n"
-        "    type: box_admin_events\n"
-        "    interval: 1s\n"
-        "    auth:\n"
-        "      keyfile: ${file:secrets/box.json}\n"
-        "    options:\n"
-        "      base_url: " +
-        box_->base_url() +
-        "\n"
-        "      limit: \"50\"\n");
+    dir_.write_config(siphon::testing::box_app_yaml("corp-box", box_->base_url(),
+                                                    "    interval: 1s\n", "      limit: \"50\"\n"));
   }
   void slow_pages(int delay_ms) {
     Fault slow;

@@ -19,15 +19,7 @@ namespace {
 int64_t now() { return siphon::imitation::now_ms(); }
 
 std::string box_app(const std::string& name, const BoxImitation& box, const std::string& extra) {
-  return "  - name: " + name +
-         "\n"
-         "    type: box_admin_events\n" +
-         extra +
-         "    auth:\n"
-         "      keyfile: ${file:secrets/box.json}\n"
-         "    options:\n"
-         "      base_url: " +
-         box.base_url() + "\n";
+  return siphon::testing::box_app_yaml(name, box.base_url(), extra);
 }
 
 TEST(Scheduling, FirstRunWithoutCursorStartsOneIntervalAgo) {
