@@ -23,13 +23,6 @@ constexpr char kEventsUrl[] = "https://api.box.com/2.0/events";
 constexpr int64_t kMaxLimit = 500;
 constexpr size_t kMaxRecentIds = 1000;
 
-std::string to_json(const rapidjson::Value& value) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
-  value.Accept(writer);
-  return {sb.GetString(), sb.GetSize()};
-}
-
 // {"key":"text" or number, ...}, escaped by RapidJSON.
 using Member = std::pair<const char*, std::variant<std::string, int64_t>>;
 std::string json_object(std::initializer_list<Member> members) {
@@ -60,7 +53,7 @@ std::string keyfile_member(const rapidjson::Value& root, const std::string& path
   }
   if (!value->IsString() && !value->IsNumber())
     throw siphon::Error("keyfile: " + path + " is not a string");
-  std::string text = value->IsString() ? value->GetString() : to_json(*value);
+  std::string text = value->IsString() ? value->GetString() : siphon::to_json(*value);
   if (text.empty() && !may_be_empty) throw siphon::Error("keyfile: " + path + " is empty");
   return text;
 }
@@ -178,7 +171,8 @@ class BoxAdminEvents : public siphon::App {
                              ? page["chunk_size"].GetInt64()
                              : static_cast<int64_t>(entries.Size());
     logs.more_to_poll = chunk_size > 0;
-    logs.next_cursor = write_cursor(next.IsString() ? next.GetString() : to_json(next), recent_ids);
+    logs.next_cursor =
+        write_cursor(next.IsString() ? next.GetString() : siphon::to_json(next), recent_ids);
     return logs;
   }
 

@@ -52,11 +52,8 @@ std::string to_json(const Position& p) {
 
 // 64 bits of SHA-256 over the event's compact JSON: enough to tell apart the
 // events of one second.
-std::string event_hash(const rapidjson::Value& event) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  event.Accept(out);
-  return auth::hex(auth::sha256(std::string_view(sb.GetString(), sb.GetSize()))).substr(0, 16);
+std::string event_hash(const std::string& event_json) {
+  return auth::hex(auth::sha256(event_json)).substr(0, 16);
 }
 
 }  // namespace
@@ -76,12 +73,13 @@ Logs DuoAdmin::gather_logs(const Cursor& cursor) {
     if (!event.IsObject() || !event.HasMember("timestamp") || !event["timestamp"].IsInt64())
       throw Error(std::string("Duo GET ") + kPath + ": an event has no integer timestamp");
     const int64_t ts = event["timestamp"].GetInt64();
-    std::string hash = event_hash(event);
+    const std::string json = ::siphon::to_json(event);
+    std::string hash = event_hash(json);
     if (ts == p.mintime && already[hash] > 0) {
       --already[hash];
       continue;
     }
-    logs.add(event);
+    logs.add(json);
     if (ts > next.mintime) next = Position{ts, {}};
     if (ts == next.mintime) next.seen.push_back(std::move(hash));
   }

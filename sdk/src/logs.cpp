@@ -10,6 +10,13 @@ void Logs::add(std::string_view json_object) {
   offsets_.push_back(buffer_.size());
 }
 
+std::string to_json(const rapidjson::Value& value) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
+  value.Accept(writer);
+  return {sb.GetString(), sb.GetSize()};
+}
+
 void Logs::add(const rapidjson::Value& event) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> writer(sb);

@@ -202,6 +202,9 @@ class App {
   Context& ctx_;
 };
 
+// A RapidJSON value as compact JSON text.
+std::string to_json(const rapidjson::Value& value);
+
 // URL-encodes under RFC 3986 (unreserved kept, %XX upper-case hex).
 std::string url_encode(std::string_view value);
 // Joins already-unencoded pairs as k=v&k=v, each part url_encode'd.
