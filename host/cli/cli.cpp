@@ -1,5 +1,7 @@
 #include "cli/cli.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -19,7 +21,6 @@
 #include "plugin/registry.hpp"
 #include "poller/app_runner.hpp"
 #include "poller/scheduler.hpp"
-#include "sink/record.hpp"
 #include "sink/sink.hpp"
 #include "state/state_store.hpp"
 #include "util/clock.hpp"
@@ -65,6 +66,25 @@ struct Args {
   std::optional<std::string> since;
   std::optional<int64_t> since_ms;  // --since, parsed
 };
+
+// JSON output for --json, written with RapidJSON.
+// (The buffer is a base listed first, so it exists before the writer uses it.)
+struct JsonBuffer {
+  rapidjson::StringBuffer buffer_;
+};
+class Json : private JsonBuffer, public rapidjson::Writer<rapidjson::StringBuffer> {
+ public:
+  Json() : rapidjson::Writer<rapidjson::StringBuffer>(buffer_) {}
+  void print() {
+    std::fwrite(buffer_.GetString(), 1, buffer_.GetSize(), stdout);
+    std::fputc('\n', stdout);
+  }
+};
+
+void field(Json& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value);
+}
 
 int usage_error(const std::string& why) {
   std::fprintf(stderr, "siphon: %s\n(see siphon --help)\n", why.c_str());
@@ -131,7 +151,6 @@ int cmd_plugins(const Args& a) {
   Host h;
   std::vector<std::string> problems;
   std::string path = default_config_path(a.config);
-  std::vector<std::string> dirs;
   h.cfg = load_config(path, problems);
   log_setup(a.log_level.empty() ? "warn" : a.log_level, "text");
   if (!problems.empty()) {
@@ -140,54 +159,69 @@ int cmd_plugins(const Args& a) {
   }
   h.registry.load_dirs(h.cfg.plugin_dirs);
   if (a.json) {
-    std::string o = "{\"abi\":\"" + std::to_string(SIPHON_ABI_MAJOR) + "." +
-                    std::to_string(SIPHON_ABI_MINOR) + "\",\"plugins\":[";
-    bool first = true;
+    Json w;
+    w.StartObject();
+    w.Key("abi");
+    w.String(std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR));
+    w.Key("plugins");
+    w.StartArray();
     for (const auto& p : h.registry.plugins()) {
-      o += std::string(first ? "" : ",") + "{\"file\":" + json_quote(p->file) +
-           ",\"name\":" + json_quote(p->name) + ",\"version\":" + json_quote(p->version) +
-           ",\"abi\":\"" + std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor) +
-           "\",\"app_types\":[";
-      first = false;
-      bool ft = true;
+      w.StartObject();
+      field(w, "file", p->file);
+      field(w, "name", p->name);
+      field(w, "version", p->version);
+      field(w, "abi", std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor));
+      w.Key("app_types");
+      w.StartArray();
       for (const auto& tn : p->types) {
         const AppTypeInfo* t = h.registry.find(tn);
-        o += std::string(ft ? "" : ",") + "{\"type\":" + json_quote(t->type) +
-             ",\"service\":" + json_quote(t->service) +
-             ",\"description\":" + json_quote(t->description) +
-             ",\"default_interval_seconds\":" + std::to_string(t->default_interval_seconds) +
-             ",\"auth_fields\":[";
-        ft = false;
-        bool ff = true;
+        w.StartObject();
+        field(w, "type", t->type);
+        field(w, "service", t->service);
+        field(w, "description", t->description);
+        w.Key("default_interval_seconds");
+        w.Uint(t->default_interval_seconds);
+        w.Key("auth_fields");
+        w.StartArray();
         for (const auto& f : t->auth_fields) {
-          o += std::string(ff ? "" : ",") + "{\"name\":" + json_quote(f.name) +
-               ",\"description\":" + json_quote(f.description) +
-               ",\"regex\":" + json_quote(f.regex) +
-               ",\"secret\":" + (f.secret ? "true" : "false") +
-               ",\"optional\":" + (f.optional ? "true" : "false") + "}";
-          ff = false;
+          w.StartObject();
+          field(w, "name", f.name);
+          field(w, "description", f.description);
+          field(w, "regex", f.regex);
+          w.Key("secret");
+          w.Bool(f.secret);
+          w.Key("optional");
+          w.Bool(f.optional);
+          w.EndObject();
         }
-        o += "],\"options\":[";
-        ff = true;
+        w.EndArray();
+        w.Key("options");
+        w.StartArray();
         for (const auto& op : t->options) {
-          o += std::string(ff ? "" : ",") + "{\"name\":" + json_quote(op.name) +
-               ",\"description\":" + json_quote(op.description) +
-               ",\"default\":" + json_quote(op.default_value) + "}";
-          ff = false;
+          w.StartObject();
+          field(w, "name", op.name);
+          field(w, "description", op.description);
+          field(w, "default", op.default_value);
+          w.EndObject();
         }
-        o += "]}";
+        w.EndArray();
+        w.EndObject();
       }
-      o += "]}";
+      w.EndArray();
+      w.EndObject();
     }
-    o += "],\"refused\":[";
-    first = true;
+    w.EndArray();
+    w.Key("refused");
+    w.StartArray();
     for (const auto& r : h.registry.refused()) {
-      o += std::string(first ? "" : ",") + "{\"file\":" + json_quote(r.file) +
-           ",\"reason\":" + json_quote(r.reason) + "}";
-      first = false;
+      w.StartObject();
+      field(w, "file", r.file);
+      field(w, "reason", r.reason);
+      w.EndObject();
     }
-    o += "]}\n";
-    std::fputs(o.c_str(), stdout);
+    w.EndArray();
+    w.EndObject();
+    w.print();
     return 0;
   }
   std::printf("plugin ABI %d.%d; plugin folders: ", SIPHON_ABI_MAJOR, SIPHON_ABI_MINOR);
@@ -388,24 +422,38 @@ int cmd_state(const Args& a) {
     }
     int64_t now = now_ms();
     if (a.json) {
-      std::string o = "[";
-      for (size_t i = 0; i < rows.size(); ++i) {
-        const auto& s = rows[i];
-        o += std::string(i ? "," : "") + "{\"app\":" + json_quote(s.app) +
-             ",\"status\":" + json_quote(StateStore::effective_status(s, now)) +
-             ",\"cursor\":" + (s.cursor ? json_quote(*s.cursor) : "null") + ",\"last_run_start\":" +
-             (s.last_run_start_ms ? json_quote(rfc3339_ms(s.last_run_start_ms)) : "null") +
-             ",\"last_run_end\":" +
-             (s.last_run_end_ms ? json_quote(rfc3339_ms(s.last_run_end_ms)) : "null") +
-             ",\"last_success\":" +
-             (s.last_success_ms ? json_quote(rfc3339_ms(s.last_success_ms)) : "null") +
-             ",\"events_last_run\":" + std::to_string(s.events_last_run) +
-             ",\"polls_last_run\":" + std::to_string(s.polls_last_run) +
-             ",\"events_total\":" + std::to_string(s.events_total) +
-             ",\"last_error\":" + json_quote(s.last_error) + "}";
+      auto time_or_null = [](Json& w, const char* key, int64_t ms) {
+        w.Key(key);
+        if (ms)
+          w.String(rfc3339_ms(ms));
+        else
+          w.Null();
+      };
+      Json w;
+      w.StartArray();
+      for (const auto& s : rows) {
+        w.StartObject();
+        field(w, "app", s.app);
+        field(w, "status", StateStore::effective_status(s, now));
+        w.Key("cursor");
+        if (s.cursor)
+          w.String(*s.cursor);
+        else
+          w.Null();
+        time_or_null(w, "last_run_start", s.last_run_start_ms);
+        time_or_null(w, "last_run_end", s.last_run_end_ms);
+        time_or_null(w, "last_success", s.last_success_ms);
+        w.Key("events_last_run");
+        w.Int64(s.events_last_run);
+        w.Key("polls_last_run");
+        w.Int64(s.polls_last_run);
+        w.Key("events_total");
+        w.Int64(s.events_total);
+        field(w, "last_error", s.last_error);
+        w.EndObject();
       }
-      o += "]\n";
-      std::fputs(o.c_str(), stdout);
+      w.EndArray();
+      w.print();
       return 0;
     }
     std::printf("%-20s %-10s %-25s %-25s %12s %12s  %s\n", "APP", "STATUS", "LAST RUN END",

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/secret_ref.hpp"
+#include "http/http_service.hpp"
 #include "log/log.hpp"
 #include "plugin/app_instance.hpp"
 
@@ -79,9 +80,8 @@ void validate_apps(const Config& cfg, const PluginRegistry& registry,
       if (key == "base_url") {
         try {
           Poco::URI u(value);
-          bool loopback = u.getHost() == "localhost" || u.getHost().rfind("127.", 0) == 0 ||
-                          u.getHost() == "::1";
-          if (u.getScheme() != "https" && !(u.getScheme() == "http" && loopback))
+          if (u.getScheme() != "https" &&
+              !(u.getScheme() == "http" && is_loopback_host(u.getHost())))
             problems.push_back(at +
                                "field options.base_url: must be https:// (http:// only for "
                                "loopback hosts)");

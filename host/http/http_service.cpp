@@ -15,10 +15,6 @@
 namespace siphon {
 namespace {
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
-}
-
 bool retryable_status(int status) { return status == 429 || (status >= 500 && status <= 599); }
 
 std::string header_value(const HttpResponse& r, const std::string& name) {
@@ -28,6 +24,10 @@ std::string header_value(const HttpResponse& r, const std::string& name) {
 }
 
 }  // namespace
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
 
 int64_t parse_retry_after_ms(const std::string& value, int64_t now) {
   if (value.empty()) return -1;
@@ -120,7 +120,7 @@ siphon_status HttpService::send(const HttpRequest& request, HttpResponse& respon
     response.error = "URL has no host";
     return SIPHON_ERROR;
   }
-  if (origin.scheme == "http" && !is_loopback(origin.host)) {
+  if (origin.scheme == "http" && !is_loopback_host(origin.host)) {
     response.error = "plain http is allowed only to loopback hosts (" + origin.host + ")";
     return SIPHON_ERROR;
   }

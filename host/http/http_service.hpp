@@ -56,6 +56,9 @@ class HttpService {
   SessionPool pool_;
 };
 
+// True for the hosts plain http:// may reach: localhost, 127.0.0.0/8, ::1.
+bool is_loopback_host(const std::string& host);
+
 // Seconds from a Retry-After value (delta-seconds or HTTP-date), or -1.
 int64_t parse_retry_after_ms(const std::string& value, int64_t now_ms);
 

@@ -82,6 +82,8 @@ void log_setup(const std::string& level, const std::string& format) {
                         spdlog::pattern_time_type::utc);
 }
 
+bool log_enabled(LogLevel level) { return logger()->should_log(to_spd(level)); }
+
 void log_line(LogLevel level, const std::string& app, const std::string& message) {
   auto lg = logger();
   if (!lg->should_log(to_spd(level))) return;

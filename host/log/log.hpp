@@ -14,6 +14,8 @@ enum class LogLevel { kTrace = 1, kDebug, kInfo, kWarn, kError };
 // Sets level ("info"...) and format ("text" or "json").
 void log_setup(const std::string& level, const std::string& format);
 bool parse_log_level(const std::string& text, LogLevel& out);
+// Whether a line at `level` would be written (to skip building it).
+bool log_enabled(LogLevel level);
 // `app` may be "" for lines about the host itself.
 void log_line(LogLevel level, const std::string& app, const std::string& message);
 

@@ -128,10 +128,11 @@ siphon_status AppInstance::http_cb(siphon_host* host, const siphon_http_request*
           req.headers.emplace_back(request->headers[i].name, request->headers[i].value);
       if (request->body && request->body_len) req.body.assign(request->body, request->body_len);
       st = self->http_->send(req, self->last_response_, self->stop_);
-      log_line(LogLevel::kDebug, self->app_.name,
-               req.method + " " + self->redactor_.apply(req.url.substr(0, req.url.find('?'))) +
-                   " -> " + std::to_string(self->last_response_.status) +
-                   (self->last_response_.error.empty() ? "" : " " + self->last_response_.error));
+      if (log_enabled(LogLevel::kDebug))
+        log_line(LogLevel::kDebug, self->app_.name,
+                 req.method + " " + self->redactor_.apply(req.url.substr(0, req.url.find('?'))) +
+                     " -> " + std::to_string(self->last_response_.status) +
+                     (self->last_response_.error.empty() ? "" : " " + self->last_response_.error));
     }
     const HttpResponse& r = self->last_response_;
     for (const auto& [k, v] : r.headers) self->last_headers_.push_back({k.c_str(), v.c_str()});
