@@ -7,6 +7,7 @@
 
 using siphon::imitation::BoxImitation;
 using siphon::imitation::Fault;
+using siphon::testing::BoxAccount;
 using siphon::testing::count_by;
 using siphon::testing::Workdir;
 
@@ -15,10 +16,7 @@ namespace {
 class BoxEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    keyfile_ = BoxImitation::make_keyfile();
-    box_ = std::make_unique<BoxImitation>(keyfile_.credentials);
-    box_->start();
-    dir_.write("secrets/box.json", keyfile_.json, 0600);
+    box_ = std::make_unique<BoxAccount>(dir_);
     configure("500");
   }
   void configure(const std::string& limit) {
@@ -27,9 +25,8 @@ class BoxEndToEnd : public ::testing::Test {
   }
   int64_t now() const { return siphon::imitation::now_ms(); }
 
-  BoxImitation::Keyfile keyfile_;
-  std::unique_ptr<BoxImitation> box_;
   Workdir dir_;
+  std::unique_ptr<BoxAccount> box_;
 };
 
 TEST_F(BoxEndToEnd, FirstRunDeliversEveryEventOnceInTheRecordShape) {
@@ -82,9 +79,9 @@ TEST_F(BoxEndToEnd, WrongKeyFailsWithoutDeliveringOrMovingTheCursor) {
     for (size_t p; (p = forged.find(from)) != std::string::npos;)
       forged.replace(p, from.size(), to);
   };
-  swap(other.credentials.client_id, keyfile_.credentials.client_id);
-  swap(other.credentials.client_secret, keyfile_.credentials.client_secret);
-  swap(other.credentials.public_key_id, keyfile_.credentials.public_key_id);
+  swap(other.credentials.client_id, box_->keyfile.credentials.client_id);
+  swap(other.credentials.client_secret, box_->keyfile.credentials.client_secret);
+  swap(other.credentials.public_key_id, box_->keyfile.credentials.public_key_id);
   dir_.write("secrets/box.json", forged, 0600);
   auto r = dir_.siphon({"once", "corp-box"});
   EXPECT_EQ(r.exit_code, 1);
@@ -93,7 +90,8 @@ TEST_F(BoxEndToEnd, WrongKeyFailsWithoutDeliveringOrMovingTheCursor) {
   auto st = dir_.state("corp-box");
   EXPECT_STREQ(st["status"].GetString(), "failed");
   EXPECT_EQ(cursor_before, st["cursor"].GetString());
-  for (const std::string& secret : {keyfile_.credentials.client_secret, keyfile_.passphrase})
+  for (const std::string& secret :
+       {box_->keyfile.credentials.client_secret, box_->keyfile.passphrase})
     EXPECT_EQ((r.out + r.err).find(secret), std::string::npos);
 }
 

@@ -88,6 +88,12 @@ std::string box_app_yaml(const std::string& name, const std::string& base_url,
          base_url + "\n" + options;
 }
 
+BoxAccount::BoxAccount(const Workdir& dir, imitation::BoxImitation::Keyfile key)
+    : BoxImitation(key.credentials), keyfile(std::move(key)) {
+  dir.write("secrets/box.json", keyfile.json, 0600);
+  start();
+}
+
 int wait_child(pid_t pid, int timeout_s) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   int status = 0;

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "box_imitation.hpp"
+
 namespace siphon::testing {
 
 struct Result {
@@ -53,6 +55,16 @@ class Workdir {
 // `options` extra lines under options: (e.g. "      limit: \"50\"\n").
 std::string box_app_yaml(const std::string& name, const std::string& base_url,
                          const std::string& settings = "", const std::string& options = "");
+
+// A Box account for a test: a generated app key file written to the work
+// folder's secrets/box.json (mode 0600), and the Box imitation that knows it,
+// started on 127.0.0.1.
+class BoxAccount : public imitation::BoxImitation {
+ public:
+  explicit BoxAccount(const Workdir& dir, imitation::BoxImitation::Keyfile key =
+                                              imitation::BoxImitation::make_keyfile());
+  const imitation::BoxImitation::Keyfile keyfile;
+};
 
 // Waits for a child; returns its exit code (or 128+signal).
 int wait_child(pid_t pid, int timeout_s);

@@ -9,6 +9,7 @@
 
 using siphon::imitation::BoxImitation;
 using siphon::imitation::Fault;
+using siphon::testing::BoxAccount;
 using siphon::testing::count_by;
 using siphon::testing::wait_child;
 using siphon::testing::Workdir;
@@ -18,10 +19,7 @@ namespace {
 class RunEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    keyfile_ = BoxImitation::make_keyfile();
-    box_ = std::make_unique<BoxImitation>(keyfile_.credentials);
-    box_->start();
-    dir_.write("secrets/box.json", keyfile_.json, 0600);
+    box_ = std::make_unique<BoxAccount>(dir_);
     dir_.write_config(siphon::testing::box_app_yaml("corp-box", box_->base_url(),
                                                     "    interval: 1s\n", "      limit: \"50\"\n"));
   }
@@ -38,9 +36,8 @@ class RunEndToEnd : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
-  BoxImitation::Keyfile keyfile_;
-  std::unique_ptr<BoxImitation> box_;
   Workdir dir_;
+  std::unique_ptr<BoxAccount> box_;
 };
 
 TEST_F(RunEndToEnd, RunPicksUpNewEventsAndStopsCleanlyOnSigterm) {

@@ -10,6 +10,7 @@
 
 using siphon::imitation::BoxImitation;
 using siphon::imitation::DuoImitation;
+using siphon::testing::BoxAccount;
 using siphon::testing::count_by;
 using siphon::testing::wait_child;
 using siphon::testing::Workdir;
@@ -23,13 +24,10 @@ std::string box_app(const std::string& name, const BoxImitation& box, const std:
 }
 
 TEST(Scheduling, FirstRunWithoutCursorStartsOneIntervalAgo) {
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
+  Workdir dir;
+  BoxAccount box(dir);
   box.add_events(40, now() - 3 * 3600 * 1000);  // older than the interval: not collected
   box.add_events(25, now() - 20 * 60 * 1000);   // within the last hour: collected
-  box.start();
-  Workdir dir;
-  dir.write("secrets/box.json", keyfile.json, 0600);
   dir.write_config(box_app("corp-box", box, "    interval: 1h\n"));
   auto r = dir.siphon({"once", "corp-box"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -37,12 +35,9 @@ TEST(Scheduling, FirstRunWithoutCursorStartsOneIntervalAgo) {
 }
 
 TEST(Scheduling, AStateResetWithSinceSetsWhereTheNextRunStarts) {
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
-  box.add_events(40, now() - 3 * 3600 * 1000);
-  box.start();
   Workdir dir;
-  dir.write("secrets/box.json", keyfile.json, 0600);
+  BoxAccount box(dir);
+  box.add_events(40, now() - 3 * 3600 * 1000);
   dir.write_config(box_app("corp-box", box, "    interval: 1h\n"));
   ASSERT_EQ(dir.siphon({"once", "corp-box"}).exit_code, 0);
   EXPECT_EQ(dir.event_lines(), 0u);
@@ -60,12 +55,9 @@ TEST(Scheduling, APluginsPauseBetweenPollsHoldsNoWorker) {
   duo.set_visibility_delay_ms(0);
   duo.add_auth_events(40, now() - 600 * 1000, 1000);
   duo.start();
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
-  box.add_events(10, now() - 60 * 1000);
-  box.start();
   Workdir dir;
-  dir.write("secrets/box.json", keyfile.json, 0600);
+  BoxAccount box(dir);
+  box.add_events(10, now() - 60 * 1000);
   dir.write_config(box_app("corp-box", box, "    interval: 1s\n") +
                        "  - name: corp-duo\n"
                        "    type: duo_auth\n"
@@ -108,12 +100,9 @@ TEST(Scheduling, APluginsPauseBetweenPollsHoldsNoWorker) {
 }
 
 TEST(Sinks, StdoutSinkPrintsOneRecordPerLineAndLogsStayOnStderr) {
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
-  box.add_events(12, now() - 60 * 1000);
-  box.start();
   Workdir dir;
-  dir.write("secrets/box.json", keyfile.json, 0600);
+  BoxAccount box(dir);
+  box.add_events(12, now() - 60 * 1000);
   dir.write("siphon.yaml", std::string("plugin_dirs: [") + SIPHON_PLUGIN_DIR +
                                "]\nstate: sqlite:state.db\napps:\n" + box_app("corp-box", box, ""));
   auto r = dir.siphon({"once", "corp-box", "--since", "1h"});
@@ -126,11 +115,8 @@ TEST(Sinks, StdoutSinkPrintsOneRecordPerLineAndLogsStayOnStderr) {
 }
 
 TEST(Sinks, JsonLogFormatWritesOneObjectPerLine) {
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
-  box.start();
   Workdir dir;
-  dir.write("secrets/box.json", keyfile.json, 0600);
+  BoxAccount box(dir);
   dir.write_config(box_app("corp-box", box, ""), "log_format: json\n");
   auto r = dir.siphon({"once", "corp-box"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -152,12 +138,11 @@ TEST(Sinks, JsonLogFormatWritesOneObjectPerLine) {
 }
 
 TEST(Check, ThePluginValidatesTheBoxKeyFileWithoutNetwork) {
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
-  box.start();
   Workdir dir;
-  std::string broken = keyfile.json;
-  broken.replace(broken.find(keyfile.passphrase), keyfile.passphrase.size(), "not the passphrase");
+  BoxAccount box(dir);
+  std::string broken = box.keyfile.json;
+  broken.replace(broken.find(box.keyfile.passphrase), box.keyfile.passphrase.size(),
+                 "not the passphrase");
   dir.write("secrets/box.json", broken, 0600);
   dir.write_config(box_app("corp-box", box, ""));
   auto r = dir.siphon({"check"});
@@ -166,18 +151,16 @@ TEST(Check, ThePluginValidatesTheBoxKeyFileWithoutNetwork) {
   EXPECT_NE(r.out.find("passphrase"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("not the passphrase"), std::string::npos) << "secret printed";
   EXPECT_EQ(box.requests(), 0u) << "check uses no network";
-  dir.write("secrets/box.json", keyfile.json, 0600);
+  dir.write("secrets/box.json", box.keyfile.json, 0600);
   auto ok = dir.siphon({"check"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_EQ(box.requests(), 0u);
 }
 
 TEST(Check, SecretFilesReadableByOthersGetAWarning) {
-  auto keyfile = BoxImitation::make_keyfile();
-  BoxImitation box(keyfile.credentials);
-  box.start();
   Workdir dir;
-  dir.write("secrets/box.json", keyfile.json, 0644);
+  BoxAccount box(dir);
+  dir.write("secrets/box.json", box.keyfile.json, 0644);
   dir.write_config(box_app("corp-box", box, ""));
   auto r = dir.siphon({"check"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
