@@ -210,6 +210,17 @@ std::string url_encode(std::string_view value);
 // Joins already-unencoded pairs as k=v&k=v, each part url_encode'd.
 std::string encode_params(const Params& params);
 
+// A next-page URL a vendor returned (absolute, or a path starting with "/"),
+// made absolute against `current` (the URL of the request that returned it).
+// Throws siphon::Error when it would leave the origin (scheme, host and port)
+// of `current`: a vendor reply must never steer the app's credentials to
+// another server or from https to http.
+std::string next_page_url(std::string_view next, std::string_view current);
+
+// The target of the rel="next" link of an RFC 8288 Link header, or "" when
+// there is none (e.g. `<https://x/logs?after=2>; rel="next"`).
+std::string link_next(std::string_view link_header);
+
 namespace detail {
 
 // Everything one instance owns on the plugin side of the boundary.

@@ -146,3 +146,35 @@ TEST(Thunks, ExceptionsBecomeStatusCodesAndLastError) {
 }
 
 }  // namespace
+
+TEST(NextPageUrl, KeepsSameOriginAndResolvesPaths) {
+  EXPECT_EQ(siphon::next_page_url("https://api.example.com/v1/x?page=2",
+                                  "https://api.example.com/v1/x?page=1"),
+            "https://api.example.com/v1/x?page=2");
+  EXPECT_EQ(siphon::next_page_url("https://API.example.com:443/a", "https://api.example.com/b"),
+            "https://API.example.com:443/a");
+  EXPECT_EQ(siphon::next_page_url("/v1/x?cursor=abc", "http://127.0.0.1:8080/v1/x?cursor=1"),
+            "http://127.0.0.1:8080/v1/x?cursor=abc");
+}
+
+TEST(NextPageUrl, RefusesAnotherOriginOrScheme) {
+  const std::string cur = "https://api.example.com/v1/x";
+  EXPECT_THROW(siphon::next_page_url("https://evil.example.net/v1/x", cur), siphon::Error);
+  EXPECT_THROW(siphon::next_page_url("http://api.example.com/v1/x", cur), siphon::Error);
+  EXPECT_THROW(siphon::next_page_url("https://api.example.com:8443/v1/x", cur), siphon::Error);
+  EXPECT_THROW(siphon::next_page_url("//evil.example.net/x", cur), siphon::Error);
+  EXPECT_THROW(siphon::next_page_url("https://api.example.com@evil.example.net/", cur),
+               siphon::Error);
+  EXPECT_THROW(siphon::next_page_url("ftp://api.example.com/", cur), siphon::Error);
+  EXPECT_THROW(siphon::next_page_url("", cur), siphon::Error);
+}
+
+TEST(LinkNext, FindsTheNextRelation) {
+  EXPECT_EQ(siphon::link_next(R"(<https://x/logs?after=2>; rel="next")"), "https://x/logs?after=2");
+  EXPECT_EQ(siphon::link_next(R"(<https://x/a>; rel="self", <https://x/b>; rel="next")"),
+            "https://x/b");
+  EXPECT_EQ(siphon::link_next(R"(<https://x/a>; rel="prev next")"), "https://x/a");
+  EXPECT_EQ(siphon::link_next(R"(<https://x/a>; rel="self")"), "");
+  EXPECT_EQ(siphon::link_next("<https://x/a"), "");
+  EXPECT_EQ(siphon::link_next(""), "");
+}
