@@ -10,6 +10,7 @@
 #include <set>
 
 #include "config/duration.hpp"
+#include "http/request_budget.hpp"
 
 namespace fs = std::filesystem;
 
@@ -87,8 +88,10 @@ struct Loader {
     } else {
       problem(file, "app (no name): field name: missing");
     }
-    check_keys(node, {"name", "type", "enabled", "interval", "sink", "auth", "options"}, file,
-               where);
+    check_keys(node,
+               {"name", "type", "enabled", "interval", "sink", "auth", "options", "rate_limit",
+                "run_timeout"},
+               file, where);
     if (node["type"] && node["type"].IsScalar())
       app.type = node["type"].Scalar();
     else
@@ -108,6 +111,23 @@ struct Loader {
         problem(file, where + "field interval: " + (v ? "must be positive" : why));
       else
         app.interval_seconds = *v;
+    }
+    if (node["run_timeout"]) {
+      std::string why;
+      auto s = node["run_timeout"].IsScalar() ? node["run_timeout"].Scalar() : "";
+      auto v = parse_duration_seconds(s, &why);
+      if (!v || *v <= 0)
+        problem(file, where + "field run_timeout: " + (v ? "must be positive" : why));
+      else
+        app.run_timeout_seconds = *v;
+    }
+    if (node["rate_limit"]) {
+      auto s = node["rate_limit"].IsScalar() ? node["rate_limit"].Scalar() : "";
+      double r = parse_rate_limit(s);
+      if (r <= 0)
+        problem(file, where + "field rate_limit: expected N/s, N/m or N/h (e.g. 120/m)");
+      else
+        app.rate_limit = r;
     }
     if (node["sink"] && node["sink"].IsScalar()) app.sink = node["sink"].Scalar();
     for (const char* section : {"auth", "options"}) {

@@ -34,8 +34,10 @@ struct AppConfig {
   std::string name;
   std::string type;
   bool enabled = true;
-  std::optional<int64_t> interval_seconds;                // unset: the type's default
-  std::string sink;                                       // "" = the first sink
+  std::optional<int64_t> interval_seconds;  // unset: the type's default
+  std::string sink;                         // "" = the first sink
+  double rate_limit = 0;                    // requests/s for the app's credential; 0 = none
+  int64_t run_timeout_seconds = 1800;       // a run ends (partial) and waits end by then
   std::vector<std::pair<std::string, std::string>> auth;  // raw, references unresolved
   std::vector<std::pair<std::string, std::string>> options;
   std::string file;  // config file that declared it

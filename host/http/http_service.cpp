@@ -3,6 +3,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -102,64 +103,161 @@ bool HttpService::exchange(const Origin& origin, const HttpRequest& request,
   return false;
 }
 
-siphon_status HttpService::send(const HttpRequest& request, HttpResponse& response,
-                                StopSignal* stop) {
-  Poco::URI uri;
+namespace {
+
+bool parse_origin(const std::string& url, Poco::URI& uri, Origin& origin, std::string& error) {
   try {
-    uri = Poco::URI(request.url);
+    uri = Poco::URI(url);
   } catch (const Poco::Exception& e) {
-    response.error = "invalid URL: " + e.message();
-    return SIPHON_ERROR;
+    error = "invalid URL: " + e.message();
+    return false;
   }
-  Origin origin{uri.getScheme(), uri.getHost(), uri.getPort()};
+  origin = Origin{Poco::toLower(uri.getScheme()), Poco::toLower(uri.getHost()), uri.getPort()};
   if (origin.scheme != "https" && origin.scheme != "http") {
-    response.error = "unsupported URL scheme \"" + origin.scheme + "\"";
-    return SIPHON_ERROR;
+    error = "unsupported URL scheme \"" + origin.scheme + "\"";
+    return false;
   }
   if (origin.host.empty()) {
-    response.error = "URL has no host";
-    return SIPHON_ERROR;
+    error = "URL has no host";
+    return false;
   }
   if (origin.scheme == "http" && !is_loopback_host(origin.host)) {
-    response.error = "plain http is allowed only to loopback hosts (" + origin.host + ")";
-    return SIPHON_ERROR;
+    error = "plain http is allowed only to loopback hosts (" + origin.host + ")";
+    return false;
   }
+  return true;
+}
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string origin_text(const Origin& o) {
+  return o.scheme + "://" + o.host + ":" + std::to_string(o.port);
+}
+
+constexpr int kMaxRedirects = 5;
+
+}  // namespace
+
+siphon_status HttpService::send(const HttpRequest& request, HttpResponse& response,
+                                StopSignal* stop, const RequestPolicy* policy) {
+  static const RequestPolicy kNoPolicy;
+  const RequestPolicy& pol = policy ? *policy : kNoPolicy;
+  Poco::URI uri;
+  Origin origin;
+  if (!parse_origin(request.url, uri, origin, response.error)) return SIPHON_ERROR;
   if (request.method != "GET" && request.method != "POST") {
     response.error = "unsupported method " + request.method;
     return SIPHON_ERROR;
   }
-  std::string target = uri.getPathEtc();
-  if (target.empty()) target = "/";
+  HttpRequest current = request;
+  for (int hops = 0;; ++hops) {
+    std::string target = uri.getPathEtc();
+    if (target.empty()) target = "/";
+    siphon_status st = send_with_retries(origin, current, target, response, stop, pol);
+    if (st != SIPHON_OK || !is_redirect(response.status)) return st;
+    std::string location = header_value(response, "Location");
+    if (location.empty()) return SIPHON_OK;  // nothing to follow: the plugin sees the 3xx
+    if (hops >= kMaxRedirects) {
+      response.error = "more than " + std::to_string(kMaxRedirects) + " redirects";
+      return SIPHON_ERROR;
+    }
+    Poco::URI next(uri);
+    Origin next_origin;
+    try {
+      next.resolve(location);
+    } catch (const Poco::Exception& e) {
+      response.error = "redirect to an invalid URL: " + e.message();
+      return SIPHON_ERROR;
+    }
+    if (!parse_origin(next.toString(), next, next_origin, response.error) ||
+        next_origin.key() != origin.key()) {
+      response.error =
+          "redirect from " + origin_text(origin) + " to " +
+          (next_origin.host.empty() ? std::string("another URL") : origin_text(next_origin)) +
+          " refused: redirects must stay on the request's origin";
+      return SIPHON_ERROR;
+    }
+    // 303, and 301/302 after a POST, continue as a GET without the body.
+    if (response.status == 303 ||
+        ((response.status == 301 || response.status == 302) && current.method == "POST")) {
+      current.method = "GET";
+      current.body.clear();
+      std::erase_if(current.headers, [](const auto& h) {
+        return Poco::icompare(h.first, "Content-Type") == 0 ||
+               Poco::icompare(h.first, "Content-Length") == 0;
+      });
+    }
+    uri = next;
+  }
+}
+
+bool HttpService::wait(int64_t ms, const RequestPolicy& policy, StopSignal* stop,
+                       HttpResponse& response) {
+  if (ms <= 0) return true;
+  if (policy.deadline_ms > 0 && now_ms() + ms > policy.deadline_ms) {
+    response.error +=
+        " (waiting " + std::to_string((ms + 999) / 1000) + " s would pass the run's deadline)";
+    return false;
+  }
+  if (stop) {
+    if (!stop->wait_ms(ms)) {
+      response.error += " (stopping)";
+      return false;
+    }
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+  return true;
+}
+
+siphon_status HttpService::send_with_retries(const Origin& origin, const HttpRequest& request,
+                                             const std::string& target, HttpResponse& response,
+                                             StopSignal* stop, const RequestPolicy& policy) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   int64_t backoff_ms = 500;
   for (int attempt = 0;; ++attempt) {
     response.attempts = attempt + 1;
     response.error.clear();
+    // The credential's shared budget: a steady rate and the vendor's pauses.
+    for (int64_t hold = budgets_.take(policy, now_ms()); hold > 0;
+         hold = budgets_.take(policy, now_ms())) {
+      if (hold > config_.retry_max_wait_ms) {
+        response.error = "the credential's request budget is exhausted for " +
+                         std::to_string((hold + 999) / 1000) + " s";
+        return SIPHON_RETRY_LATER;
+      }
+      if (!wait(hold, policy, stop, response)) {
+        response.error = "the credential's request budget is exhausted" + response.error;
+        return SIPHON_RETRY_LATER;
+      }
+    }
     bool fatal = false;
     bool got = exchange(origin, request, target, response, fatal);
     if (fatal) return SIPHON_ERROR;
+    int64_t reset_wait = got ? budgets_.observe(policy, response.headers, now_ms()) : 0;
     if (got && !retryable_status(response.status)) return SIPHON_OK;
     if (got) response.error = "HTTP " + std::to_string(response.status);
     if (attempt >= config_.max_retries) {
       response.error += " (gave up after " + std::to_string(attempt + 1) + " attempts)";
       return SIPHON_RETRY_LATER;
     }
-    int64_t wait = std::uniform_int_distribution<int64_t>(backoff_ms / 2, backoff_ms)(rng);
+    int64_t delay = std::uniform_int_distribution<int64_t>(backoff_ms / 2, backoff_ms)(rng);
     backoff_ms = std::min<int64_t>(backoff_ms * 2, 32000);
     if (got) {
       int64_t ra = parse_retry_after_ms(header_value(response, "Retry-After"), now_ms());
-      if (ra >= 0) wait = ra;
+      if (ra >= 0)
+        delay = ra;
+      else if (reset_wait > 0)
+        delay = reset_wait;
     }
-    if (wait > config_.retry_max_wait_ms) {
+    if (delay > config_.retry_max_wait_ms) {
       response.error +=
-          " (asked to wait " + std::to_string(wait / 1000) + " s, more than http.retry_max_wait)";
+          " (asked to wait " + std::to_string(delay / 1000) + " s, more than http.retry_max_wait)";
       return SIPHON_RETRY_LATER;
     }
-    if (stop && !stop->wait_ms(wait)) {
-      response.error += " (stopping)";
-      return SIPHON_RETRY_LATER;
-    }
-    if (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    if (!wait(delay, policy, stop, response)) return SIPHON_RETRY_LATER;
   }
 }
 

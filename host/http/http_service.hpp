@@ -1,8 +1,10 @@
 // The HTTP service every plugin reaches the network through: one shared
 // session pool, TLS verified against the system store (or http.ca_file),
 // connect/read timeouts, a cap on response size, plain http only to loopback,
-// and retries with exponential backoff and jitter on connection errors, 429
-// and 5xx, honouring Retry-After. Thread-safe.
+// retries with exponential backoff and jitter on connection errors, 429 and
+// 5xx honouring Retry-After and the vendors' rate-limit headers, request
+// budgets shared per credential, a run deadline no wait goes past, and
+// redirects followed only within the request's origin. Thread-safe.
 #ifndef SIPHON_HOST_HTTP_HTTP_SERVICE_HPP
 #define SIPHON_HOST_HTTP_HTTP_SERVICE_HPP
 
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "http/request_budget.hpp"
 #include "http/session_pool.hpp"
 #include "util/stop_signal.hpp"
 
@@ -41,8 +44,10 @@ class HttpService {
   // Sends with retries. SIPHON_OK: a response (any status but a retried-out
   // 429/5xx). SIPHON_RETRY_LATER: still 429/5xx/unreachable after the retries.
   // SIPHON_ERROR: a request that cannot succeed (bad URL, http to a remote host,
-  // oversized response). `stop` cuts waits short.
-  siphon_status send(const HttpRequest& request, HttpResponse& response, StopSignal* stop);
+  // oversized response, a redirect off the origin). `stop` cuts waits short;
+  // `policy` (optional) names the credential's budget and the run deadline.
+  siphon_status send(const HttpRequest& request, HttpResponse& response, StopSignal* stop,
+                     const RequestPolicy* policy = nullptr);
 
   size_t connections_opened() const { return pool_.sessions_created(); }
 
@@ -51,9 +56,17 @@ class HttpService {
   // then tells a failure that retrying cannot cure (an oversized response).
   bool exchange(const Origin& origin, const HttpRequest& request, const std::string& target,
                 HttpResponse& response, bool& fatal);
+  // One request with its retries, no redirects.
+  siphon_status send_with_retries(const Origin& origin, const HttpRequest& request,
+                                  const std::string& target, HttpResponse& response,
+                                  StopSignal* stop, const RequestPolicy& policy);
+  // Waits `ms` unless that passes the deadline or a stop comes; false then
+  // (with the reason appended to response.error).
+  bool wait(int64_t ms, const RequestPolicy& policy, StopSignal* stop, HttpResponse& response);
 
   HttpConfig config_;
   SessionPool pool_;
+  RequestBudgets budgets_;
 };
 
 // True for the hosts plain http:// may reach: localhost, 127.0.0.0/8, ::1.

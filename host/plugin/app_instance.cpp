@@ -127,7 +127,7 @@ siphon_status AppInstance::http_cb(siphon_host* host, const siphon_http_request*
         if (request->headers[i].name && request->headers[i].value)
           req.headers.emplace_back(request->headers[i].name, request->headers[i].value);
       if (request->body && request->body_len) req.body.assign(request->body, request->body_len);
-      st = self->http_->send(req, self->last_response_, self->stop_);
+      st = self->http_->send(req, self->last_response_, self->stop_, &self->policy_);
       if (log_enabled(LogLevel::kDebug))
         log_line(LogLevel::kDebug, self->app_.name,
                  req.method + " " + self->redactor_.apply(req.url.substr(0, req.url.find('?'))) +

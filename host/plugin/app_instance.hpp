@@ -44,6 +44,8 @@ class AppInstance {
   std::string create(bool validate_only);
   PollOutcome poll(const std::string& cursor, int64_t start_time_ms, uint32_t poll_index);
   uint32_t sleep_seconds(uint32_t polls_done);
+  // The credential budget and run deadline the instance's requests obey.
+  void set_request_policy(RequestPolicy policy) { policy_ = std::move(policy); }
 
  private:
   static siphon_status http_cb(siphon_host* host, const siphon_http_request* request,
@@ -60,6 +62,7 @@ class AppInstance {
   Redactor redactor_;
   siphon_host_api api_{};
   siphon_instance* instance_ = nullptr;
+  RequestPolicy policy_;
   HttpResponse last_response_;
   std::vector<siphon_pair> last_headers_;
 };

@@ -1,5 +1,7 @@
 #include "poller/app_runner.hpp"
 
+#include <siphon/auth_helpers.hpp>
+
 #include "config/secret_ref.hpp"
 #include "util/clock.hpp"
 
@@ -89,6 +91,13 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
     instance_ = std::move(inst);
     instance_auth_key_ = key;
   }
+  // Apps of one service with the same credentials share one request budget.
+  RequestPolicy policy;
+  policy.credential = auth::hex(auth::sha256(type_.service + '\0' + key));
+  policy.requests_per_second = app_.rate_limit;
+  deadline_ms_ = now_ms() + app_.run_timeout_seconds * 1000;
+  policy.deadline_ms = deadline_ms_;
+  instance_->set_request_policy(std::move(policy));
   auto st = state_.get(app_.name);
   if (since_ms) {
     cursor_.clear();
@@ -144,7 +153,10 @@ AppRunner::Step AppRunner::step() {
     return Step::kFailed;
   }
   events_ += static_cast<int64_t>(out.events.size());
-  if (out.has_more && !stop_.requested()) {
+  if (out.has_more && now_ms() >= deadline_ms_) {
+    log_line(LogLevel::kWarn, app_.name,
+             "run_timeout reached with more to poll; the next run continues from the cursor");
+  } else if (out.has_more && !stop_.requested()) {
     sleep_seconds_ = instance_->sleep_seconds(polls_);
     return Step::kMore;
   }

@@ -65,6 +65,7 @@ class AppRunner {
   bool running_ = false;
   std::string cursor_;
   int64_t start_ms_ = 0;
+  int64_t deadline_ms_ = 0;  // run_timeout from the run's start
   uint32_t polls_ = 0;
   uint32_t sleep_seconds_ = 0;
   int64_t events_ = 0;

@@ -156,9 +156,13 @@ void Imitation::serve(const Request& request, Reply& reply, bool& truncate) {
     reply.status = fault->status;
     if (!fault->retry_after.empty()) reply.headers.emplace_back("Retry-After", fault->retry_after);
     reply.body = fault->body;
+    if (!fault->content_type.empty()) reply.content_type = fault->content_type;
+    for (const auto& h : fault->headers) reply.headers.push_back(h);
     return;
   }
   handle(request, reply);
+  if (fault)
+    for (const auto& h : fault->headers) reply.headers.push_back(h);
   truncate = fault && fault->truncate;
 }
 

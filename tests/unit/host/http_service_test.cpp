@@ -11,6 +11,7 @@
 #include <string>
 
 #include "imitation.hpp"
+#include "util/clock.hpp"
 
 namespace siphon {
 namespace {
@@ -266,6 +267,167 @@ TEST(RetryAfterTest, AnythingElseIsMinusOne) {
   EXPECT_EQ(parse_retry_after_ms("", 0), -1);
   EXPECT_EQ(parse_retry_after_ms("soon", 0), -1);
   EXPECT_EQ(parse_retry_after_ms("-5", 0), -1);
+}
+
+}  // namespace
+}  // namespace siphon
+
+namespace siphon {
+namespace {
+
+imitation::Fault redirect_fault(int status, const std::string& from, const std::string& location) {
+  imitation::Fault f;
+  f.status = status;
+  f.path_prefix = from;
+  f.headers = {{"Location", location}};
+  return f;
+}
+
+TEST_F(HttpServiceTest, RedirectWithinTheOriginIsFollowed) {
+  HttpService http(quick_retries());
+  server_.inject(redirect_fault(302, "/old", "/new/place?x=1"));
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/old", response), SIPHON_OK) << response.error;
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "echo:/new/place");
+  EXPECT_EQ(server_.last().param("x"), "1");
+}
+
+TEST_F(HttpServiceTest, SeeOtherAfterAPostContinuesAsAGetWithoutTheBody) {
+  HttpService http(quick_retries());
+  server_.inject(redirect_fault(303, "/submit", server_.base_url() + "/result"));
+  HttpRequest request;
+  request.method = "POST";
+  request.url = server_.base_url() + "/submit";
+  request.body = "a=1";
+  HttpResponse response;
+  ASSERT_EQ(http.send(request, response, nullptr), SIPHON_OK) << response.error;
+  EXPECT_EQ(response.body, "echo:/result");
+  EXPECT_EQ(server_.last().method, "GET");
+  EXPECT_EQ(server_.last().body, "");
+}
+
+TEST_F(HttpServiceTest, RedirectToAnotherOriginIsRefusedWithoutContactingIt) {
+  EchoImitation other;
+  other.start();
+  HttpService http(quick_retries());
+  server_.inject(redirect_fault(307, "/leave", other.base_url() + "/stolen"));
+  HttpResponse response;
+  EXPECT_EQ(get(http, "/leave", response), SIPHON_ERROR);
+  EXPECT_NE(response.error.find("refused"), std::string::npos) << response.error;
+  EXPECT_NE(response.error.find("origin"), std::string::npos) << response.error;
+  EXPECT_EQ(other.requests(""), 0u);
+  other.stop();
+}
+
+TEST_F(HttpServiceTest, RedirectLoopsEnd) {
+  HttpService http(quick_retries());
+  imitation::Fault f = redirect_fault(302, "/loop", "/loop");
+  f.count = 100;
+  server_.inject(f);
+  HttpResponse response;
+  EXPECT_EQ(get(http, "/loop", response), SIPHON_ERROR);
+  EXPECT_NE(response.error.find("redirects"), std::string::npos) << response.error;
+  EXPECT_LE(server_.requests("/loop"), 6u);
+}
+
+TEST_F(HttpServiceTest, RateLimitHeadersPauseEveryAppOfTheCredential) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.path_prefix = "/first";
+  f.delay_ms = 0;
+  f.headers = {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "1"}};
+  server_.inject(f);
+  RequestPolicy app_a{"cred-1", 0, 0};
+  RequestPolicy app_b{"cred-1", 0, 0};
+  RequestPolicy other{"cred-2", 0, 0};
+  HttpRequest request;
+  request.method = "GET";
+  request.url = server_.base_url() + "/first";
+  HttpResponse response;
+  ASSERT_EQ(http.send(request, response, nullptr, &app_a), SIPHON_OK) << response.error;
+  // Another credential is not held back.
+  auto start = std::chrono::steady_clock::now();
+  request.url = server_.base_url() + "/other";
+  ASSERT_EQ(http.send(request, response, nullptr, &other), SIPHON_OK) << response.error;
+  EXPECT_LT(elapsed_ms(start), 500);
+  // Another app with the same credential waits for the reset.
+  request.url = server_.base_url() + "/second";
+  ASSERT_EQ(http.send(request, response, nullptr, &app_b), SIPHON_OK) << response.error;
+  EXPECT_GE(elapsed_ms(start), 900);
+}
+
+TEST_F(HttpServiceTest, TooManyRequestsWithAResetHeaderWaitsForTheReset) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.status = 429;
+  f.headers = {{"X-Rate-Limit-Remaining", "0"}, {"X-Rate-Limit-Reset", "1"}};
+  server_.inject(f);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/limited", response), SIPHON_OK) << response.error;
+  EXPECT_GE(elapsed_ms(start), 900);
+  EXPECT_EQ(response.attempts, 2);
+}
+
+TEST_F(HttpServiceTest, SteadyRateIsSharedByAppsOfOneCredential) {
+  HttpService http(quick_retries());
+  RequestPolicy a{"shared", 10, 0};  // 10 requests/s: one every 100 ms
+  RequestPolicy b{"shared", 10, 0};
+  HttpRequest request;
+  request.method = "GET";
+  request.url = server_.base_url() + "/rate";
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    HttpResponse response;
+    ASSERT_EQ(http.send(request, response, nullptr, i % 2 ? &a : &b), SIPHON_OK);
+  }
+  // Six requests in one budget at 10/s take at least five spacings.
+  EXPECT_GE(elapsed_ms(start), 480);
+}
+
+TEST_F(HttpServiceTest, NoRetryWaitPassesTheRunDeadline) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.status = 503;
+  f.retry_after = "2";
+  f.count = 5;
+  server_.inject(f);
+  RequestPolicy policy{"", 0, now_ms() + 500};
+  HttpRequest request;
+  request.method = "GET";
+  request.url = server_.base_url() + "/deadline";
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  EXPECT_EQ(http.send(request, response, nullptr, &policy), SIPHON_RETRY_LATER);
+  EXPECT_LT(elapsed_ms(start), 1000);
+  EXPECT_NE(response.error.find("deadline"), std::string::npos) << response.error;
+  EXPECT_EQ(server_.requests("/deadline"), 1u);
+}
+
+TEST(RateLimitHeaders, ResetAsSecondsOrEpoch) {
+  int64_t now = 1'800'000'000'000;
+  EXPECT_EQ(rate_limit_reset_ms({{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "30"}}, now),
+            30000);
+  EXPECT_EQ(rate_limit_reset_ms(
+                {{"x-rate-limit-remaining", "0"}, {"x-rate-limit-reset", "1800000045"}}, now),
+            45000);
+  EXPECT_EQ(rate_limit_reset_ms({{"X-RateLimit-Remaining", "3"}, {"X-RateLimit-Reset", "30"}}, now),
+            -1);
+  EXPECT_EQ(rate_limit_reset_ms({{"X-RateLimit-Remaining", "0"}}, now), -1);
+  EXPECT_EQ(
+      rate_limit_reset_ms({{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "soon"}}, now),
+      -1);
+}
+
+TEST(RateLimitConfig, Parses) {
+  EXPECT_DOUBLE_EQ(parse_rate_limit("2/s"), 2.0);
+  EXPECT_DOUBLE_EQ(parse_rate_limit("120/m"), 2.0);
+  EXPECT_DOUBLE_EQ(parse_rate_limit("3600/h"), 1.0);
+  EXPECT_LT(parse_rate_limit("0/s"), 0);
+  EXPECT_LT(parse_rate_limit("2"), 0);
+  EXPECT_LT(parse_rate_limit("2/d"), 0);
+  EXPECT_LT(parse_rate_limit("x/s"), 0);
 }
 
 }  // namespace
