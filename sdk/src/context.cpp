@@ -14,12 +14,18 @@ std::string Response::header(std::string_view name) const {
 }
 
 rapidjson::Document Response::json(std::string_view what) const {
+  std::string where = std::string(what) + ": response (HTTP " + std::to_string(status) + ")";
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw Error(where + " has an empty body where JSON was expected");
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError()) {
-    throw Error(std::string(what) + ": response (HTTP " + std::to_string(status) +
-                ") is not valid JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
-                " at offset " + std::to_string(doc.GetErrorOffset()));
+    std::string type = header("Content-Type");
+    throw Error(where + " is not valid JSON" +
+                (type.empty() ? std::string() : " (Content-Type " + type.substr(0, 60) + ")") +
+                ": " + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                std::to_string(doc.GetErrorOffset()) + " of " + std::to_string(body.size()) +
+                " bytes");
   }
   return doc;
 }

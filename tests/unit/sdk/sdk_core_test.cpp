@@ -83,6 +83,26 @@ TEST(Response, InvalidJsonNamesWhatAndWhere) {
   EXPECT_EQ(r.header("retry-after"), "3");
 }
 
+TEST(Response, HtmlErrorPageAndEmptyBodyAreClearErrors) {
+  siphon::Response r;
+  r.status = 200;
+  r.headers = {{"Content-Type", "text/html; charset=utf-8"}};
+  r.body = "<!DOCTYPE html><title>Gateway</title>";
+  try {
+    r.json("events");
+    FAIL() << "no error";
+  } catch (const siphon::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("text/html"), std::string::npos) << e.what();
+  }
+  r.body = " \r\n";
+  try {
+    r.json("events");
+    FAIL() << "no error";
+  } catch (const siphon::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("empty body"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JsonGuard, AMissingMemberThrowsInsteadOfAborting) {
   rapidjson::Document d;
   d.Parse(R"({"entries":[]})");
