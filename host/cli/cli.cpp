@@ -143,8 +143,13 @@ bool load(const Args& a, Host& h, bool need_valid_apps) {
   for (const auto& r : h.registry.refused())
     log_line(LogLevel::kWarn, "", "plugin refused: " + r.file + ": " + r.reason);
   if (problems.empty() && need_valid_apps) validate_apps(h.cfg, h.registry, problems, false);
-  for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
-  return problems.empty();
+  // Warnings (e.g. a group-readable secret file) are printed but do not stop the run.
+  bool ok = true;
+  for (const auto& p : problems) {
+    std::fprintf(stderr, "%s\n", p.c_str());
+    if (p.find(": warning: ") == std::string::npos) ok = false;
+  }
+  return ok;
 }
 
 int cmd_plugins(const Args& a) {

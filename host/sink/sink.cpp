@@ -35,6 +35,8 @@ void Sink::deliver(const std::string& lines) {
 
 FileSink::FileSink(const std::string& name, const std::string& path, bool sync)
     : Sink(name), path_(path), sync_(sync) {
+  // Past a file size limit (RLIMIT_FSIZE) a write must fail, not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   open();
 }
 
@@ -76,6 +78,7 @@ void FileSink::flush_locked() {
 StdoutSink::StdoutSink(const std::string& name, int fd) : Sink(name), fd_(fd) {
   // A closed reader must fail the write, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 void StdoutSink::write_locked(const std::string& lines) {

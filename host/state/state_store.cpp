@@ -11,12 +11,18 @@
 namespace siphon {
 namespace {
 
+// "state store PATH: " for error messages.
+std::string where(sqlite3* db) {
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return std::string("state store ") + (file && *file ? file : "") + ": ";
+}
+
 // A prepared statement that finalises itself.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
-      throw StateError(std::string("state store: ") + sqlite3_errmsg(db));
+      throw StateError(where(db) + sqlite3_errmsg(db));
   }
   ~Stmt() { sqlite3_finalize(st_); }
   Stmt& text(int i, const std::string& v) {
@@ -35,7 +41,7 @@ class Stmt {
     int rc = sqlite3_step(st_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw StateError(std::string("state store: ") + sqlite3_errmsg(db_));
+    throw StateError(where(db_) + sqlite3_errmsg(db_));
   }
   std::optional<std::string> opt_text(int col) {
     if (sqlite3_column_type(st_, col) == SQLITE_NULL) return std::nullopt;
@@ -97,11 +103,12 @@ StateStore::StateStore(const std::string& path) : path_(path) {
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
+    check_integrity();
     migrate();
   } catch (const StateError& e) {
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StateError("state store " + path + ": " + std::string(e.what()).substr(14));
+    throw;
   }
 }
 
@@ -114,8 +121,19 @@ void StateStore::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string why = err ? err : "unknown error";
     sqlite3_free(err);
-    throw StateError("state store: " + why);
+    throw StateError(where(db_) + why);
   }
+}
+
+void StateStore::check_integrity() {
+  // A damaged database is reported, never replaced: the cursors in it are
+  // the only record of what was delivered.
+  Stmt q(db_, "PRAGMA quick_check(1)");
+  std::string result = q.step() ? q.str(0) : "no result";
+  if (result != "ok")
+    throw StateError(where(db_) + "the database is damaged (" + result +
+                     "); restore it from a backup or move it aside; cursors are never reset "
+                     "automatically");
 }
 
 void StateStore::migrate() {
@@ -123,7 +141,7 @@ void StateStore::migrate() {
   v.step();
   int64_t version = v.i64(0);
   if (version > kSchemaVersion)
-    throw StateError("state store: schema version " + std::to_string(version) +
+    throw StateError(where(db_) + "schema version " + std::to_string(version) +
                      " is newer than this siphon understands (" + std::to_string(kSchemaVersion) +
                      ")");
   if (version < 1) {
@@ -230,7 +248,7 @@ void StateStore::commit(const std::string& app, const std::string& cursor, int64
   // Only the claim's holder commits: not after finish, nor after another process took over.
   u.text(5, app).integer(6, ::getpid()).text(7, this_host_name());
   u.step();
-  if (sqlite3_changes(db_) != 1) throw StateError("state store: app " + app + " is not claimed");
+  if (sqlite3_changes(db_) != 1) throw StateError(where(db_) + "app " + app + " is not claimed");
 }
 
 void StateStore::finish(const std::string& app, const std::string& status,

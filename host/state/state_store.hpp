@@ -71,6 +71,7 @@ class StateStore {
 
  private:
   void exec(const std::string& sql);
+  void check_integrity();
   void migrate();
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -61,7 +61,8 @@ void Workdir::write_config(const std::string& apps_yaml, const std::string& extr
   write("siphon.yaml", cfg);
 }
 
-pid_t Workdir::spawn(const std::vector<std::string>& args, const std::string& name) const {
+pid_t Workdir::spawn(const std::vector<std::string>& args, const std::string& name,
+                     const std::function<void()>& setup) const {
   std::vector<std::string> argv_s{SIPHON_BIN, "--config", file("siphon.yaml")};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::string out = file(name + ".out"), err = file(name + ".err");
@@ -72,6 +73,7 @@ pid_t Workdir::spawn(const std::vector<std::string>& args, const std::string& na
     ::dup2(o, 1);
     ::dup2(e, 2);
     if (::chdir(path_.c_str()) != 0) ::_exit(126);
+    if (setup) setup();
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -113,9 +115,14 @@ int wait_child(pid_t pid, int timeout_s) {
 }
 
 Result Workdir::siphon(const std::vector<std::string>& args, int timeout_s) const {
+  return siphon_with(args, {}, timeout_s);
+}
+
+Result Workdir::siphon_with(const std::vector<std::string>& args,
+                            const std::function<void()>& setup, int timeout_s) const {
   static int counter = 0;
   std::string name = "cmd" + std::to_string(++counter);
-  pid_t pid = spawn(args, name);
+  pid_t pid = spawn(args, name, setup);
   Result r;
   r.exit_code = wait_child(pid, timeout_s);
   r.out = read(name + ".out");

@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -38,7 +39,12 @@ class Workdir {
   // Runs siphon with `args` in this folder and waits (up to timeout_s).
   Result siphon(const std::vector<std::string>& args, int timeout_s = 120) const;
   // Starts siphon in the background; output goes to <name>.out/.err here.
-  pid_t spawn(const std::vector<std::string>& args, const std::string& name) const;
+  // `setup`, if given, runs in the child just before exec (limits, user, fds).
+  pid_t spawn(const std::vector<std::string>& args, const std::string& name,
+              const std::function<void()>& setup = {}) const;
+  // Like siphon(), with `setup` run in the child before exec.
+  Result siphon_with(const std::vector<std::string>& args, const std::function<void()>& setup,
+                     int timeout_s = 120) const;
 
   // Lines of events.jsonl, each parsed; fails the test on a bad line.
   std::vector<rapidjson::Document> events() const;
