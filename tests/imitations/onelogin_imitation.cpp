@@ -183,6 +183,11 @@ void OneLoginImitation::expire_page_cursors() {
   ++cursor_epoch_;
 }
 
+int64_t OneLoginImitation::unauthorized_calls() const {
+  std::lock_guard lock(mu_);
+  return unauthorized_;
+}
+
 std::string OneLoginImitation::last_token_form() const {
   std::lock_guard lock(mu_);
   return last_token_form_;
@@ -291,6 +296,7 @@ bool OneLoginImitation::authorized(const Request& request, Reply& reply) {
   std::lock_guard lock(mu_);
   auto it = tokens_.find(token);
   if (token.empty() || it == tokens_.end() || it->second <= now_ms()) {
+    ++unauthorized_;
     unauthorized(reply);
     return false;
   }

@@ -48,6 +48,8 @@ class OneLoginImitation : public Imitation {
   void revoke_tokens();
   // after_cursor values handed out so far are refused with 400.
   void expire_page_cursors();
+  // Resource calls refused with 401 for a missing, unknown or expired token.
+  int64_t unauthorized_calls() const;
   // How the last token request sent the credentials: "header", "basic" or "form".
   std::string last_token_form() const;
 
@@ -89,6 +91,7 @@ class OneLoginImitation : public Imitation {
   std::map<std::string, int64_t> tokens_;  // token -> expiry (ms)
   std::string current_token_;
   int64_t issued_tokens_ = 0;
+  int64_t unauthorized_ = 0;
   int64_t token_lifetime_s_ = 36000;
   std::string last_token_form_;
   int64_t cursor_epoch_ = 1;
