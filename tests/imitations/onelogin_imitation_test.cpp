@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <siphon/auth_helpers.hpp>

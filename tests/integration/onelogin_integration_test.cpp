@@ -297,9 +297,10 @@ TEST_F(OneLoginEndToEnd, WrongSecretFailsWithoutMovingTheCursor) {
 // `siphon run` keeps the app instance between runs: one token serves them all.
 TEST_F(OneLoginEndToEnd, TheTokenIsFetchedOnceAndReusedAcrossRuns) {
   configure("50", "us", "${file:secrets/onelogin.id}", "    interval: 1s\n");
-  onelogin_->add_events(20, now() - 500, 10);
+  // Events that happen while it runs (the first run starts at now - interval).
+  onelogin_->add_events(20, now() + 500, 50);
   pid_t pid = dir_.spawn({"run"}, "run");
-  ASSERT_TRUE(wait_for([&] { return event_calls() >= 3; }, 20000));
+  ASSERT_TRUE(wait_for([&] { return event_calls() >= 3 && dir_.event_lines() >= 20; }, 20000));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_child(pid, 30), 0);
   EXPECT_EQ(onelogin_->requests("/auth/oauth2/v2/token"), 1u);
