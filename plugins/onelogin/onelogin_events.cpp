@@ -382,7 +382,7 @@ class OneLoginEvents : public siphon::App {
         {{"Authorization", "client_id:" + ctx().auth("client_id") +
                                ", client_secret:" + ctx().auth("client_secret")}});
     const std::string what = std::string("POST ") + kTokenPath;
-    if (resp.status == 400 || resp.status == 401 || resp.status == 403)
+    if (resp.status == 401 || resp.status == 403)
       throw siphon::AuthRejected(what + ": " + describe(resp));
     if (resp.status >= 500) throw siphon::RetryLater(what + ": " + describe(resp));
     if (!resp.ok()) throw siphon::Error(what + ": " + describe(resp));

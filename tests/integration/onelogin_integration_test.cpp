@@ -400,6 +400,7 @@ TEST_F(OneLoginEndToEnd, EveryAuthFieldIsCheckedAgainstItsRegexWithoutPrintingSe
     configure("50", "\"" + region + "\"");
     auto r = dir_.siphon({"check"});
     EXPECT_EQ(r.exit_code, 1) << "region '" << region << "'";
+    EXPECT_NE(r.out.find("app corp-onelogin: field auth.region"), std::string::npos) << r.out;
   }
   EXPECT_EQ(onelogin_->requests(), 0u);
 }
