@@ -222,6 +222,10 @@ void GsuiteImitation::fail_activities_call(size_t nth, int status, const std::st
   std::lock_guard lock(state_mu_);
   call_faults_.push_back({nth == 0 ? 0 : nth - 1, status, body, count});
 }
+void GsuiteImitation::clear_activities_failures() {
+  std::lock_guard lock(state_mu_);
+  call_faults_.clear();
+}
 std::vector<std::vector<std::pair<std::string, std::string>>> GsuiteImitation::activity_queries()
     const {
   std::lock_guard lock(state_mu_);

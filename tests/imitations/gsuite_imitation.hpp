@@ -101,6 +101,7 @@ class GsuiteImitation : public Imitation {
   // The nth activities call from now on (1 = the next), and count - 1 more
   // after it, are answered with status and body.
   void fail_activities_call(size_t nth, int status, const std::string& body, int count = 1);
+  void clear_activities_failures();
 
   // The decoded query of every activities call answered so far.
   std::vector<std::vector<std::pair<std::string, std::string>>> activity_queries() const;
