@@ -222,6 +222,10 @@ void GsuiteImitation::fail_activities_call(size_t nth, int status, const std::st
   std::lock_guard lock(state_mu_);
   call_faults_.push_back({nth == 0 ? 0 : nth - 1, status, body, count});
 }
+void GsuiteImitation::expire_page_tokens() {
+  std::lock_guard lock(state_mu_);
+  pages_.clear();
+}
 void GsuiteImitation::clear_activities_failures() {
   std::lock_guard lock(state_mu_);
   call_faults_.clear();

@@ -102,6 +102,8 @@ class GsuiteImitation : public Imitation {
   // after it, are answered with status and body.
   void fail_activities_call(size_t nth, int status, const std::string& body, int count = 1);
   void clear_activities_failures();
+  // Page tokens handed out so far stop working (400), as old ones do.
+  void expire_page_tokens();
 
   // The decoded query of every activities call answered so far.
   std::vector<std::vector<std::pair<std::string, std::string>>> activity_queries() const;

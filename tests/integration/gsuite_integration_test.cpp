@@ -354,6 +354,47 @@ TEST_F(GsuiteEndToEnd, CheckRefusesBadAuthValuesNamingTheFieldWithoutPrintingThe
   }
 }
 
+TEST_F(GsuiteEndToEnd, AnExpiredPageTokenRereadsTheWindowInsteadOfStickingOnIt) {
+  auto uqs = google_->add_activities("admin", 200, now() - 3600 * 1000, 1000);
+  google_->fail_activities_call(3, 403, GsuiteImitation::rate_limit_body());
+  EXPECT_EQ(dir_.siphon({"once", "corp-admin", "--since", "2h"}).exit_code, 1);
+  EXPECT_EQ(dir_.event_lines(), 100u);
+  google_->expire_page_tokens();
+  auto r = dir_.siphon({"once", "corp-admin"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("page token was refused"), std::string::npos) << r.err;
+  auto got = delivered("corp-admin");
+  EXPECT_EQ(keys(got), as_set(uqs)) << "nothing lost; the first pages may come twice";
+  EXPECT_LE(dir_.event_lines(), 300u);
+  auto cursor = cursor_of(dir_.state("corp-admin"));
+  EXPECT_TRUE(cursor.HasMember("lower"));
+  EXPECT_FALSE(cursor.HasMember("window"));
+}
+
+TEST_F(GsuiteEndToEnd, DelayAndABoundedDedupeSetAreHonoured) {
+  // Activities of the last 30 s are left for a later run with delay_seconds.
+  auto old = google_->add_activities("login", 60, now() - 1800 * 1000, 1000);
+  auto recent = google_->add_activities("login", 5, now() - 5 * 1000, 1);
+  configure("      delay_seconds: \"30\"\n      dedupe_max: \"10\"\n");
+  ASSERT_EQ(dir_.siphon({"once", "corp-login", "--since", "1h"}).exit_code, 0);
+  EXPECT_EQ(keys(delivered("corp-login")), as_set(old));
+  auto cursor = cursor_of(dir_.state("corp-login"));
+  ASSERT_TRUE(cursor.HasMember("seen"));
+  EXPECT_EQ(cursor["seen"].Size(), 10u) << "the dedupe set stays within dedupe_max";
+  // The next run re-reads the lookback: beyond the ten remembered ids, older
+  // ones come again (said in a warning), but nothing is lost.
+  configure("      dedupe_max: \"10\"\n");
+  auto r = dir_.siphon({"once", "corp-login"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dedupe_max"), std::string::npos) << r.err;
+  auto got = delivered("corp-login");
+  auto all = as_set(old);
+  all.insert(recent.begin(), recent.end());
+  EXPECT_EQ(keys(got), all);
+  for (const auto& uq : recent) EXPECT_EQ(got[uq], 1);
+  EXPECT_EQ(got[old.back()], 1) << "the newest one was remembered";
+}
+
 // StreamAlert kept the page token in memory only: a run stopped mid-pagination
 // restarted from the newest time and skipped the older pages.
 TEST_F(GsuiteEndToEnd, StreamAlertBug_AKilledRunResumesMidWindowWithoutSkippingOlderPages) {
