@@ -15,6 +15,12 @@ constexpr int64_t kMaxLookbackSeconds = 7 * 24 * 3600;
 constexpr int64_t kMaxDelaySeconds = 24 * 3600;
 constexpr int64_t kMaxDedupe = 2000;  // two sets of these stay far below the 64 KiB cursor
 
+// A 400 answer to a page of a window that had a page token.
+class PageTokenRefused : public Error {
+ public:
+  using Error::Error;
+};
+
 int64_t bounded_option(Context& ctx, const char* name, int64_t fallback, int64_t min, int64_t max) {
   int64_t value = ctx.option_int(name, fallback);
   if (value < min || value > max)
@@ -112,6 +118,8 @@ rapidjson::Document ActivitiesApp::fetch(const Window& window) {
                        "needs domain-wide delegation of the admin.reports.audit.readonly scope)");
   }
   if (resp.status == 429 || resp.status >= 500) throw RetryLater(what + ": " + describe(resp));
+  if (resp.status == 400 && !window.page_token.empty())
+    throw PageTokenRefused(what + ": " + describe(resp));
   if (!resp.ok()) throw Error(what + ": " + describe(resp));
   rapidjson::Document page = resp.json(what);
   if (!page.IsObject()) throw Error(what + ": the response is not a JSON object");
@@ -139,14 +147,9 @@ Logs ActivitiesApp::gather_logs(const Cursor& cursor) {
   rapidjson::Document page;
   try {
     page = fetch(window);
-  } catch (const AuthRejected&) {
-    throw;
-  } catch (const RetryLater&) {
-    throw;
-  } catch (const Error& e) {
+  } catch (const PageTokenRefused& e) {
     // A page token that expired or no longer fits: read the window again from
     // its newest page rather than staying stuck on it.
-    if (window.page_token.empty()) throw;
     ctx().warn(std::string("the stored page token was refused (") + e.what() +
                "); reading the window again from its newest page, activities already delivered "
                "from it may be delivered again");
