@@ -51,15 +51,15 @@ struct Reply {
 // One injected fault; it applies to the next `count` requests whose path
 // starts with `path_prefix` ("" for any path).
 struct Fault {
-  int status = 0;            // reply with this status instead (0: answer normally)
-  std::string retry_after;   // Retry-After header value, if not empty
-  std::string body;          // body of the fault reply
-  std::string content_type;  // of the fault reply ("" = application/json)
-  std::vector<std::pair<std::string, std::string>> headers;  // extra reply headers
-  int delay_ms = 0;                                          // wait this long before answering
-  bool truncate = false;  // announce the full length, send half the body, close
+  int status = 0;           // reply with this status instead (0: answer normally)
+  std::string retry_after;  // Retry-After header value, if not empty
+  std::string body;         // body of the fault reply
+  int delay_ms = 0;         // wait this long before answering
+  bool truncate = false;    // announce the full length, send half the body, close
   int count = 1;
   std::string path_prefix;
+  std::string content_type;  // of the fault reply ("" = application/json)
+  std::vector<std::pair<std::string, std::string>> headers;  // extra reply headers
 };
 
 class Imitation {

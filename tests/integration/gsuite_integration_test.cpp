@@ -16,6 +16,15 @@ using siphon::testing::Workdir;
 
 namespace {
 
+// The next `count` Reports API answers each take `delay_ms`.
+Fault slow_pages(int delay_ms, int count) {
+  Fault f;
+  f.delay_ms = delay_ms;
+  f.count = count;
+  f.path_prefix = "/admin/";
+  return f;
+}
+
 const char* const kTypes[] = {"access_transparency",
                               "admin",
                               "calendar",
@@ -303,7 +312,7 @@ TEST_F(GsuiteEndToEnd, A401GetsOneFreshTokenAndASecondOneIsRefused) {
 TEST_F(GsuiteEndToEnd, ATokenThatDiesEarlyIsReplacedWithinTheRun) {
   google_->set_token_lifetime_seconds(1);  // still says expires_in 3599
   auto uqs = google_->add_activities("login", 150, now() - 1800 * 1000, 1000);
-  google_->inject(Fault{0, "", "", 400, false, 3, "/admin/"});  // the first pages take 1.2 s
+  google_->inject(slow_pages(400, 3));  // the first pages take 1.2 s
   auto r = dir_.siphon({"once", "corp-login", "--since", "1h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GE(google_->issued_tokens(), 2);
@@ -399,7 +408,7 @@ TEST_F(GsuiteEndToEnd, DelayAndABoundedDedupeSetAreHonoured) {
 // restarted from the newest time and skipped the older pages.
 TEST_F(GsuiteEndToEnd, StreamAlertBug_AKilledRunResumesMidWindowWithoutSkippingOlderPages) {
   auto uqs = google_->add_activities("admin", 400, now() - 3600 * 1000, 1000);
-  google_->inject(Fault{0, "", "", 250, false, 1000, "/admin/"});  // slow pages
+  google_->inject(slow_pages(250, 1000));  // slow pages
   pid_t pid = dir_.spawn({"once", "corp-admin", "--since", "2h"}, "killed");
   for (int i = 0; i < 400 && dir_.event_lines() < 100; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
