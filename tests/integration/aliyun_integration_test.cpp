@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <set>
+#include <siphon/time_format.hpp>
 #include <thread>
 
 #include "aliyun_imitation.hpp"
@@ -43,6 +44,9 @@ class AliyunEndToEnd : public ::testing::Test {
     auto st = dir_.state("corp-trail");
     return st.HasMember("cursor") && st["cursor"].IsString() ? st["cursor"].GetString() : "";
   }
+  void wait_past(int64_t second) const {
+    while (now() <= second) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   std::map<std::string, int> ids() { return count_by(dir_.events(), "corp-trail", "eventId"); }
 
   AliyunImitation trail_{kKeyId, kSecret};
@@ -68,6 +72,19 @@ TEST_F(AliyunEndToEnd, FirstRunDeliversEveryEventOnceInTheRecordShape) {
   EXPECT_EQ(std::string(st["cursor"].GetString()).find("token"), std::string::npos);
 }
 
+// StreamAlert read the stored StartTime before computing the first-run default,
+// so a first run asked from "None". Here a first run without --since starts one
+// interval (10 minutes by default) ago.
+TEST_F(AliyunEndToEnd, FirstRunWithoutSinceStartsOneIntervalAgo) {
+  trail_.add_events(20, now() - 1190, 60);  // one a minute over the last 20 minutes
+  auto r = dir_.siphon({"once", "corp-trail"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(dir_.event_lines(), 10u);
+  for (const auto& rec : dir_.events())
+    EXPECT_GE(siphon::timefmt::parse_rfc3339(rec["event"]["eventTime"].GetString()) / 1000,
+              now() - 601);
+}
+
 TEST_F(AliyunEndToEnd, LaterRunsDeliverOnlyNewEventsAndTheWindowEdgeOnce) {
   // Events every second around now: the first window ends inside them, and the
   // second window starts at that same (inclusive) second.
@@ -87,6 +104,19 @@ TEST_F(AliyunEndToEnd, LaterRunsDeliverOnlyNewEventsAndTheWindowEdgeOnce) {
   EXPECT_EQ(dir_.event_lines(), 61u);
 }
 
+TEST_F(AliyunEndToEnd, LateEventsInAClosedWindowArriveThroughTheLookback) {
+  configure("      calls_per_second: \"0\"\n      lookback_seconds: \"60\"\n");
+  trail_.add_events(30, now() - 29, 1);  // the last half minute: inside the next lookback
+  trail_.add_events(20, now() - 3000, 60);
+  ASSERT_EQ(dir_.siphon({"once", "corp-trail", "--since", "1h"}).exit_code, 0);
+  ASSERT_EQ(dir_.event_lines(), 50u);
+  trail_.add_events(4, now() - 10, 1);  // shown late, inside the window already read
+  auto r = dir_.siphon({"once", "corp-trail"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ids().size(), 54u);
+  EXPECT_EQ(dir_.event_lines(), 54u) << "events of the lookback already delivered come once";
+}
+
 // StreamAlert moved the checkpoint to EndTime with the first page of a window,
 // so a run that ended mid-window lost the rest of it (PR #978).
 TEST_F(AliyunEndToEnd, AStopMidWindowResumesWithoutLosingTheRestOfTheWindow) {
@@ -103,10 +133,12 @@ TEST_F(AliyunEndToEnd, AStopMidWindowResumesWithoutLosingTheRestOfTheWindow) {
   EXPECT_NE(stopped.find("\"end\""), std::string::npos) << stopped;
 
   trail_.set_calls_per_second_limit(0);
-  trail_.add_events(3, now() - 1, 0);  // newer than the open window: for the next one
+  const int64_t later = now() + 1;  // after the open window's end: for the next window
+  trail_.add_events(3, later, 0);
   ASSERT_EQ(dir_.siphon({"once", "corp-trail"}).exit_code, 0);
   EXPECT_EQ(dir_.event_lines(), 50u);
   EXPECT_EQ(ids().size(), 50u);
+  wait_past(later);
   ASSERT_EQ(dir_.siphon({"once", "corp-trail"}).exit_code, 0);
   EXPECT_EQ(ids().size(), 53u);
   EXPECT_EQ(dir_.event_lines(), 53u);
@@ -154,6 +186,11 @@ TEST_F(AliyunEndToEnd, ServerErrorsAreRetried) {
   unavailable.body =
       R"({"RequestId":"Y","Code":"ServiceUnavailable","Message":"The request has failed due to a temporary failure of the server."})";
   trail_.inject(unavailable);
+  Fault throttled;  // Throttling sometimes comes as a 503
+  throttled.status = 503;
+  throttled.body =
+      R"({"RequestId":"Z","Code":"Throttling.User","Message":"Request was denied due to user flow control."})";
+  trail_.inject(throttled);
   auto r = dir_.siphon({"once", "corp-trail", "--since", "1h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(dir_.event_lines(), 30u);
@@ -163,7 +200,9 @@ TEST_F(AliyunEndToEnd, WrongSecretOrKeyFailsWithoutMovingTheCursor) {
   trail_.add_events(20, now() - 3000, 60);
   ASSERT_EQ(dir_.siphon({"once", "corp-trail", "--since", "1h"}).exit_code, 0);
   const std::string before = cursor();
-  trail_.add_events(5, now() - 1, 0);
+  const int64_t later = now() + 1;
+  trail_.add_events(5, later, 0);
+  wait_past(later);
   const std::string wrong = "Zq8vT2mN5kL9pR3wY7zA1cF4hJ6sD1";
   dir_.write("secrets/aliyun.secret", wrong, 0600);
   auto r = dir_.siphon({"once", "corp-trail"});

@@ -28,18 +28,21 @@ class SlackEndToEnd : public ::testing::Test {
     dir_.write("secrets/slack.token", std::string(kToken) + "\n", 0600);
     configure();
   }
-  void configure(const std::string& access_options = "",
+  // `access_options`: lines under the slack_access app's options (page_size
+  // and lookback_seconds among them).
+  void configure(const std::string& access_options = kAccessOptions,
                  const std::string& token_ref = "${file:secrets/slack.token}",
                  const std::string& integration_pause = "0") {
     const std::string auth = "    auth:\n      auth_token: " + token_ref + "\n";
-    const std::string common =
-        "    options:\n      base_url: " + slack_.base_url() + "\n      page_size: \"20\"\n";
+    const std::string common = "    options:\n      base_url: " + slack_.base_url() + "\n";
     dir_.write_config("  - name: corp-access\n    type: slack_access\n" + auth + common +
-                      "      poll_pause_seconds: \"0\"\n      lookback_seconds: \"0\"\n" +
-                      access_options +
+                      "      poll_pause_seconds: \"0\"\n" + access_options +
                       "  - name: corp-integrations\n    type: slack_integration\n" + auth + common +
-                      "      poll_pause_seconds: \"" + integration_pause + "\"\n");
+                      "      page_size: \"20\"\n      poll_pause_seconds: \"" + integration_pause +
+                      "\"\n");
   }
+  static constexpr char kAccessOptions[] =
+      "      page_size: \"20\"\n      lookback_seconds: \"0\"\n";
   int64_t now() const { return siphon::imitation::now_ms() / 1000; }
   std::string cursor(const std::string& app) {
     auto st = dir_.state(app);
@@ -109,6 +112,20 @@ TEST_F(SlackEndToEnd, AccessRowsOnLaterPagesAreNotSkipped) {
   EXPECT_EQ(users,
             (std::map<std::string, int>{
                 {"U100001", 1}, {"U100006", 1}, {"U100061", 1}, {"U100121", 1}, {"U100200", 1}}));
+}
+
+TEST_F(SlackEndToEnd, AccessLateRowsWithinTheLookbackAreDeliveredAndKnownOnesAreNot) {
+  configure("      page_size: \"20\"\n      lookback_seconds: \"60\"\n");
+  slack_.add_logins(30, now() - 20 * 86400, 3600);  // last seen long ago
+  slack_.add_logins(10, now() - 40, 1);             // last seen in the last 10 to 40 s
+  ASSERT_EQ(dir_.siphon({"once", "corp-access", "--since", "1h"}).exit_code, 0);
+  ASSERT_EQ(dir_.event_lines(), 10u);
+  slack_.touch(3, now() - 20);  // activity from before that scan, shown only now
+  auto r = dir_.siphon({"once", "corp-access"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto users = count_by(dir_.events(), "corp-access", "user_id");
+  EXPECT_EQ(dir_.event_lines(), 11u);
+  EXPECT_EQ(users["U100004"], 1);
 }
 
 TEST_F(SlackEndToEnd, AccessScanStoppedByARateLimitResumesWithNothingSkippedOrRepeated) {
@@ -270,7 +287,7 @@ TEST_F(SlackEndToEnd, IntegrationEntriesOfTheCheckpointSecondAreDeliveredOnce) {
 }
 
 TEST_F(SlackEndToEnd, IntegrationRunKilledBetweenPagesResumesWithNothingSkipped) {
-  configure("", "${file:secrets/slack.token}", "1");
+  configure(kAccessOptions, "${file:secrets/slack.token}", "1");
   slack_.add_integration_logs(100, now() - 3600, 30);  // 5 pages, a second apart
   pid_t pid = dir_.spawn({"once", "corp-integrations", "--since", "2h"}, "killed");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -297,7 +314,7 @@ TEST_F(SlackEndToEnd, CheckValidatesTheTokenFormatWithoutPrintingIt) {
   for (const std::string bad :
        {"xoxb-2718281828-3141592653-botbotbot", "xoxp-2718281828 3141592653", "Bearer xoxp-1-2",
         "xoxa-2718281828-3141592653", "xoxp-2718281828_3141592653"}) {
-    configure("", "\"" + bad + "\"");
+    configure(kAccessOptions, "\"" + bad + "\"");
     auto r = dir_.siphon({"check"});
     EXPECT_EQ(r.exit_code, 1) << bad;
     EXPECT_NE((r.out + r.err).find("app corp-access: field auth.auth_token: value does not match"),
@@ -307,7 +324,7 @@ TEST_F(SlackEndToEnd, CheckValidatesTheTokenFormatWithoutPrintingIt) {
     EXPECT_EQ((r.out + r.err).find(bad), std::string::npos) << "token printed: " << bad;
   }
   for (const std::string good : {"xoxp-1-2-3-abc", "xoxp-2718281828-3141592653-ABCdef-09"}) {
-    configure("", good);
+    configure(kAccessOptions, good);
     auto r = dir_.siphon({"check"});
     EXPECT_EQ(r.exit_code, 0) << good << r.out << r.err;
   }
