@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -189,8 +188,8 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
   const auto& rows = doc["logins"].GetArray();
 
   const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
-  std::unordered_map<std::string, size_t> seen;
-  for (size_t i = 0; i < s.seen.size(); ++i) seen.emplace(s.seen[i].hash, i);
+  std::unordered_set<std::string> seen;
+  for (const auto& r : s.seen) seen.insert(r.hash);
   int64_t last_date_first = -1;
   for (const auto& row : rows) {
     if (!row.IsObject()) throw Error(std::string("Slack ") + kMethod + ": a row is not an object");
@@ -201,8 +200,7 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
     if (date_last < s.since) continue;
     const std::string json = ::siphon::to_json(row);
     std::string hash = row_hash(json);
-    if (seen.count(hash)) continue;  // shown again by a shifted page
-    seen.emplace(hash, s.seen.size());
+    if (!seen.insert(hash).second) continue;  // shown again by a shifted page
     s.seen.push_back({date_last, hash});
     if (known.count(hash)) continue;  // delivered by the previous scan, unchanged
     logs.add(json);
@@ -229,9 +227,12 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
       done = false;
       if (page >= kMaxPage) {
         // Slack pages no further than 100: go on below the last row's date_first.
-        if (last_date_first < 0 || last_date_first == s.before)
+        if (last_date_first < 0)
           throw Error(std::string("Slack ") + kMethod +
-                      ": cannot page past page 100 (rows carry no usable date_first)");
+                      ": cannot page past page 100: rows have no integer date_first");
+        if (last_date_first == s.before)
+          throw Error(std::string("Slack ") + kMethod + ": more than 100 pages of rows share " +
+                      "date_first " + std::to_string(last_date_first) + "; use paging: cursor");
         s.before = last_date_first;
         s.page = 1;
       } else {
