@@ -18,6 +18,7 @@ constexpr char kVersion[] = "2020-07-06";
 // ActionTrail keeps 90 days of events; stay a little inside that.
 constexpr int64_t kRetentionS = 90LL * 24 * 3600 - 600;
 constexpr size_t kMaxIds = 1500;  // bounds the cursor: about 15 bytes each
+constexpr int64_t kMaxRestarts = 3;
 
 // Codes that mean the key cannot be used (unknown, disabled, wrong secret,
 // no permission for LookupEvents).
@@ -38,6 +39,7 @@ struct State {
   int64_t end = 0;
   std::string token;
   std::vector<std::string> boundary;
+  int64_t restarts = 0;  // times this window was read again after a refused NextToken
 };
 
 std::vector<std::string> strings(const rapidjson::Value& doc, const char* name) {
@@ -66,6 +68,8 @@ State parse_cursor(const Cursor& cursor) {
     s.end = doc["end"].GetInt64();
     if (doc.HasMember("token") && doc["token"].IsString()) s.token = doc["token"].GetString();
     s.boundary = strings(doc, "boundary");
+    if (doc.HasMember("restarts") && doc["restarts"].IsInt64())
+      s.restarts = doc["restarts"].GetInt64();
   }
   return s;
 }
@@ -93,6 +97,10 @@ std::string to_json(const State& s) {
       out.String(s.token);
     }
     put_strings(out, "boundary", s.boundary);
+    if (s.restarts > 0) {
+      out.Key("restarts");
+      out.Int64(s.restarts);
+    }
   }
   out.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
@@ -241,13 +249,17 @@ Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
   } catch (const Error& e) {
     const std::string what = e.what();
     if (s.token.empty() || e.status() != SIPHON_ERROR ||
-        what.find("InvalidParameter") == std::string::npos ||
         what.find("NextToken") == std::string::npos)
       throw;
+    if (s.restarts >= kMaxRestarts)
+      throw Error(what + " (the window " + timefmt::rfc3339(s.checkpoint * 1000) + " to " +
+                  timefmt::rfc3339(s.end * 1000) + " was already read again " +
+                  std::to_string(s.restarts) + " times)");
     // A NextToken ActionTrail no longer accepts: read the window again; what
     // was delivered from it may be delivered again.
     ctx().warn("aliyun_actiontrail: NextToken refused; reading the window from its start again");
     s.token.clear();
+    ++s.restarts;
     logs.next_cursor = to_json(s);
     logs.more_to_poll = true;
     return logs;
@@ -289,6 +301,7 @@ Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
     s.open = false;
     s.token.clear();
     s.boundary.clear();
+    s.restarts = 0;
   }
   logs.next_cursor = to_json(s);
   return logs;

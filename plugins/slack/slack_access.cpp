@@ -15,6 +15,7 @@ constexpr char kMethod[] = "team.accessLogs";
 constexpr int64_t kMaxPage = 100;   // Slack's limit in page mode
 constexpr size_t kMaxKnown = 1000;  // bounds the cursor (about 15 bytes each)
 constexpr size_t kMaxSeen = 1500;   // about 27 bytes each
+constexpr int64_t kMaxRestarts = 3;
 
 // A row met during a scan: its date_last and hash.
 struct Seen {
@@ -35,6 +36,7 @@ struct State {
   int64_t page = 1;
   int64_t before = 0;  // 0: not set
   std::vector<Seen> seen;
+  int64_t restarts = 0;  // times this scan began again after a refused paging cursor
 };
 
 State parse_cursor(const Cursor& cursor) {
@@ -58,6 +60,8 @@ State parse_cursor(const Cursor& cursor) {
     if (scan.HasMember("next") && scan["next"].IsString()) s.next = scan["next"].GetString();
     if (scan.HasMember("page") && scan["page"].IsInt64()) s.page = scan["page"].GetInt64();
     if (scan.HasMember("before") && scan["before"].IsInt64()) s.before = scan["before"].GetInt64();
+    if (scan.HasMember("restarts") && scan["restarts"].IsInt64())
+      s.restarts = scan["restarts"].GetInt64();
     for (const std::string& entry : string_array(scan, "seen")) {
       const size_t colon = entry.find(':');
       if (colon == std::string::npos) continue;
@@ -91,6 +95,10 @@ std::string to_json(const State& s) {
     if (s.before > 0) {
       out.Key("before");
       out.Int64(s.before);
+    }
+    if (s.restarts > 0) {
+      out.Key("restarts");
+      out.Int64(s.restarts);
     }
     out.Key("seen");
     out.StartArray();
@@ -158,6 +166,7 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
     s.page = 1;
     s.before = 0;
     s.seen.clear();
+    s.restarts = 0;
   }
 
   Params form;
@@ -175,10 +184,14 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
     doc = client_.call(kMethod, form);
   } catch (const SlackError& e) {
     if (e.code() != "invalid_cursor" || s.next.empty()) throw;
+    if (s.restarts >= kMaxRestarts)
+      throw Error(std::string(e.what()) + " (the scan already began again " +
+                  std::to_string(s.restarts) + " times)");
     // A paging cursor Slack no longer accepts: scan again from the newest row;
     // the rows already delivered are recognised by their hashes.
     ctx().warn(std::string("Slack ") + kMethod + ": paging cursor refused; scanning again");
     s.next.clear();
+    ++s.restarts;
     logs.next_cursor = to_json(s);
     logs.more_to_poll = true;
     return logs;

@@ -101,6 +101,11 @@ void AliyunImitation::invalidate_tokens() {
   ++token_generation_;
 }
 
+void AliyunImitation::set_refuse_all_tokens(bool refuse) {
+  std::lock_guard lock(mu_);
+  refuse_all_tokens_ = refuse;
+}
+
 int AliyunImitation::busiest_second() const {
   std::lock_guard lock(mu_);
   int best = 0;
@@ -260,7 +265,7 @@ void AliyunImitation::lookup_events(const Request& request, Reply& reply) {
     char extra = 0;
     if (std::sscanf(decoded.c_str(), "%d|%lld|%lld|%lld|%llu%c", &generation, &t_start, &t_end,
                     &last_time, &last_serial, &extra) != 5 ||
-        generation != token_generation_ || t_start != start || t_end != end)
+        generation != token_generation_ || t_start != start || t_end != end || refuse_all_tokens_)
       return error(reply, 400, "InvalidParameter",
                    "The specified parameter NextToken is not valid.");
     while (from < events_.size() &&

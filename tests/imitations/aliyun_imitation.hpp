@@ -41,6 +41,8 @@ class AliyunImitation : public Imitation {
   void set_calls_per_second_limit(int calls);
   // NextTokens handed out so far stop being accepted.
   void invalidate_tokens();
+  // Every NextToken is refused (a token store that forgets at once).
+  void set_refuse_all_tokens(bool refuse);
   // The largest number of calls seen within any one second.
   int busiest_second() const;
 
@@ -78,6 +80,7 @@ class AliyunImitation : public Imitation {
   uint64_t serial_ = 0;
   uint64_t requests_ = 0;
   int token_generation_ = 1;
+  bool refuse_all_tokens_ = false;
 };
 
 }  // namespace siphon::imitation

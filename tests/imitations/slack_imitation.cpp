@@ -122,6 +122,11 @@ void SlackImitation::add_integration_logs(int n, int64_t start_s, int64_t step_s
             });
 }
 
+void SlackImitation::refuse_cursors(int n) {
+  std::lock_guard lock(mu_);
+  refuse_cursors_ = n;
+}
+
 size_t SlackImitation::cursor_calls() const {
   std::lock_guard lock(mu_);
   return cursor_calls_;
@@ -222,6 +227,10 @@ void SlackImitation::access_logs(const Request& request, Reply& reply) {
       return slack_error(reply, "invalid_limit");
     size_t start = 0;
     if (const std::string cursor = request.param("cursor"); !cursor.empty()) {
+      if (refuse_cursors_ > 0) {
+        --refuse_cursors_;
+        return slack_error(reply, "invalid_cursor");
+      }
       // The cursor names the last row returned (date_first and serial), so
       // rows added meanwhile at the top do not shift the next page.
       std::string decoded;

@@ -50,6 +50,9 @@ class SlackImitation : public Imitation {
   // n integration entries at date_s each second from start_s + i * step_s.
   void add_integration_logs(int n, int64_t start_s, int64_t step_s);
 
+  // The next n calls that carry a paging cursor get invalid_cursor.
+  void refuse_cursors(int n);
+
   // How many calls carried each paging mode.
   size_t cursor_calls() const;
   size_t page_calls() const;
@@ -88,6 +91,7 @@ class SlackImitation : public Imitation {
   uint64_t serial_ = 0;
   size_t cursor_calls_ = 0;
   size_t page_calls_ = 0;
+  int refuse_cursors_ = 0;
 };
 
 }  // namespace siphon::imitation

@@ -249,6 +249,19 @@ TEST_F(AliyunEndToEnd, ARefusedNextTokenRereadsTheWindowAndLosesNothing) {
   EXPECT_EQ(ids().size(), 40u);
 }
 
+TEST_F(AliyunEndToEnd, NextTokensRefusedAgainAndAgainEndTheRunInsteadOfLooping) {
+  trail_.add_events(30, now() - 3000, 60);
+  trail_.set_refuse_all_tokens(true);
+  auto r = dir_.siphon({"once", "corp-trail", "--since", "1h"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("was already read again 3 times"), std::string::npos) << r.err;
+  EXPECT_EQ(trail_.requests("/"), 8u);  // 4 first pages, 4 refused tokens
+  EXPECT_NE(cursor().find("\"end\""), std::string::npos) << "the window stays open";
+  trail_.set_refuse_all_tokens(false);
+  ASSERT_EQ(dir_.siphon({"once", "corp-trail"}).exit_code, 0);
+  EXPECT_EQ(ids().size(), 30u);
+}
+
 TEST_F(AliyunEndToEnd, CheckValidatesEveryAuthFieldWithoutPrintingSecrets) {
   auto ok = dir_.siphon({"check"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;

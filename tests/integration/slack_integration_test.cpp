@@ -150,6 +150,26 @@ TEST_F(SlackEndToEnd, AccessScanStoppedByARateLimitResumesWithNothingSkippedOrRe
   EXPECT_EQ(dir_.event_lines(), 103u);
 }
 
+TEST_F(SlackEndToEnd, AccessRefusedPagingCursorRescansWithoutLossOrRepeats) {
+  slack_.add_logins(100, now() - 3600, 20);  // 5 pages
+  slack_.refuse_cursors(1);
+  auto r = dir_.siphon({"once", "corp-access", "--since", "2h"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("paging cursor refused; scanning again"), std::string::npos) << r.err;
+  EXPECT_EQ(count_by(dir_.events(), "corp-access", "user_id").size(), 100u);
+  EXPECT_EQ(dir_.event_lines(), 100u);
+
+  slack_.touch(10, now());
+  slack_.refuse_cursors(1000);  // never accepted: the run ends instead of looping
+  r = dir_.siphon({"once", "corp-access"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("invalid_cursor (the scan already began again 3 times)"), std::string::npos)
+      << r.err;
+  slack_.refuse_cursors(0);
+  ASSERT_EQ(dir_.siphon({"once", "corp-access"}).exit_code, 0);
+  EXPECT_EQ(dir_.event_lines(), 101u);
+}
+
 // StreamAlert issue #998: a 504 with an empty body broke the JSON parsing.
 TEST_F(SlackEndToEnd, AccessRateLimitsAndEmptyGatewayErrorsAreRetried) {
   slack_.add_logins(60, now() - 3600, 20);
