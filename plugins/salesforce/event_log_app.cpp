@@ -153,22 +153,32 @@ Logs EventLogApp::gather_logs(const Cursor& cursor) {
     Logs logs;
     int64_t budget = rows_per_poll_;
     int files_done = 0;
+    bool progressed = false;
     for (;;) {
-      if (!c.file) {
-        c.file = next_file(c);
-        if (!c.file) break;
+      const std::vector<std::string>* rows = nullptr;
+      try {
+        if (!c.file) {
+          c.file = next_file(c);
+          if (!c.file) break;
+        }
+        rows = &rows_of(*c.file);
+      } catch (const Error&) {
+        // Deliver what this poll already holds; the next poll meets the error again.
+        if (!progressed) throw;
+        logs.more_to_poll = true;
+        break;
       }
-      const std::vector<std::string>& rows = rows_of(*c.file);
-      const int64_t total = static_cast<int64_t>(rows.size());
+      const int64_t total = static_cast<int64_t>(rows->size());
       if (c.file->rows_done > total)
         ctx().warn("log file " + c.file->id + " has " + std::to_string(total) +
                    " rows, fewer than the " + std::to_string(c.file->rows_done) +
                    " already delivered");
       const int64_t start = std::min(c.file->rows_done, total);
       const int64_t n = std::min(total - start, budget);
-      for (int64_t i = start; i < start + n; ++i) logs.add(rows[static_cast<size_t>(i)]);
+      for (int64_t i = start; i < start + n; ++i) logs.add((*rows)[static_cast<size_t>(i)]);
       c.file->rows_done = start + n;
       budget -= n;
+      progressed = true;
       if (c.file->rows_done >= total) {
         c.finish(*c.file, lookback_ms_);
         c.file.reset();
@@ -177,7 +187,7 @@ Logs EventLogApp::gather_logs(const Cursor& cursor) {
         ++files_done;
       }
       if (budget <= 0 || files_done >= kMaxFilesPerPoll) {
-        logs.more_to_poll = c.file || !pending_.empty() || !next_records_url_.empty();
+        logs.more_to_poll = c.file || !listed_ || !pending_.empty() || !next_records_url_.empty();
         break;
       }
     }
@@ -230,15 +240,16 @@ void EventLogApp::list_first_page(int64_t from_ms) {
 
 void EventLogApp::list_next_page() {
   const std::string base = client_.api_base();
-  std::string next = next_records_url_;
-  next_records_url_.clear();
+  const std::string next = next_records_url_;
   std::string path = next.rfind(base, 0) == 0 ? next.substr(base.size()) : std::string();
   if (path.empty() || path[0] != '/')
     throw Error("query: nextRecordsUrl does not lead to the instance");
   const std::string what = "GET " + path.substr(0, path.find('?'));
   std::string url;
   Response resp = client_.get(path, what, &url);
-  take_records(resp.json(what), url);
+  rapidjson::Document page = resp.json(what);
+  next_records_url_.clear();  // only once the page is in hand: a failure retries it
+  take_records(page, url);
 }
 
 void EventLogApp::take_records(const rapidjson::Document& page, const std::string& url) {

@@ -170,8 +170,8 @@ std::string Client::data_path() {
 }
 
 Response Client::get_once(const std::string& path_and_query) {
-  return ctx_.get(api_base() + path_and_query, {},
-                  {{"Authorization", "Bearer " + access_token_}, {"Accept", "*/*"}});
+  const std::string url = api_base() + path_and_query;  // opens a session when there is none
+  return ctx_.get(url, {}, {{"Authorization", "Bearer " + access_token_}, {"Accept", "*/*"}});
 }
 
 Response Client::get(const std::string& path, const Params& query, const std::string& what,
