@@ -15,6 +15,7 @@
 #include <siphon/auth_helpers.hpp>
 #include <siphon/sdk.hpp>
 
+#include "event_log_app.hpp"
 #include "log_file_csv.hpp"
 
 namespace siphon::imitation {
@@ -321,6 +322,61 @@ TEST(SalesforceCsv, BrokenQuotingIsAnErrorNamingTheFile) {
     EXPECT_NE(std::string(e.what()).find("LogFile of 0AT1: CSV"), std::string::npos) << e.what();
   }
   EXPECT_THROW(salesforce::csv_to_json_rows("\"A\"\n\"x\"y\"\n", "f"), Error);
+}
+
+TEST(SalesforceCursor, RoundTripsAndRefusesForeignCursors) {
+  salesforce::EventLogCursor c;
+  c.from_ms = 1000;
+  c.mark_ms = 5000;
+  c.done = {{"0AT5g0000000001EAV", 4000}, {"0AT5g0000000002EAV", 5000}};
+  c.file = salesforce::LogFileRef{"0AT5g0000000003EAV", 6000,
+                                  "/services/data/v60.0/sobjects/EventLogFile/x/LogFile", 250};
+  auto back = salesforce::EventLogCursor::parse(c.to_json());
+  EXPECT_EQ(back.to_json(), c.to_json());
+  ASSERT_TRUE(back.file);
+  EXPECT_EQ(back.file->rows_done, 250);
+  EXPECT_TRUE(back.is_done("0AT5g0000000002EAV"));
+  EXPECT_FALSE(back.is_done("0AT5g0000000003EAV"));
+  for (const char* foreign : {R"({"stream_position":"1"})", "not json", R"({"from":"x"})",
+                              R"({"from":1,"done":[["a"]]})", R"({"from":1,"file":{"id":"a"}})"}) {
+    try {
+      salesforce::EventLogCursor::parse(foreign);
+      ADD_FAILURE() << foreign << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("reset"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(SalesforceCursor, FromTrailsTheNewestFileByTheLookbackAndDoneIsPruned) {
+  constexpr int64_t kHour = 3600000;
+  salesforce::EventLogCursor c;
+  c.finish({"A", 10 * kHour, "/a", 0}, kHour);
+  EXPECT_EQ(c.mark_ms, 10 * kHour);
+  EXPECT_EQ(c.from_ms, 9 * kHour);
+  c.finish({"B", 9 * kHour + 1, "/b", 0}, kHour);  // late, older than A: mark stays
+  EXPECT_EQ(c.mark_ms, 10 * kHour);
+  EXPECT_EQ(c.done.size(), 2u);
+  c.finish({"C", 12 * kHour, "/c", 0}, kHour);
+  EXPECT_EQ(c.from_ms, 11 * kHour);
+  ASSERT_EQ(c.done.size(), 1u) << "A and B lie before from: no longer listed, no longer kept";
+  EXPECT_EQ(c.done[0].first, "C");
+}
+
+TEST(SalesforceCursor, DoneStaysBoundedAndFromMovesPastWhatItForgets) {
+  salesforce::EventLogCursor c;
+  for (int i = 0; i < 1500; ++i) c.finish({"F" + std::to_string(i), 1000 + i, "/f", 0}, 1000000000);
+  EXPECT_LE(c.done.size(), 1000u);
+  EXPECT_LT(c.to_json().size(), 64u * 1024);
+  for (const auto& [id, created] : c.done) EXPECT_GE(created, c.from_ms) << id;
+  EXPECT_GT(c.from_ms, 1000 + 499) << "what is forgotten is not listed again";
+}
+
+TEST(SalesforceCursor, SalesforceDatetimesParse) {
+  EXPECT_EQ(salesforce::parse_salesforce_time("2024-05-01T09:12:44.000+0000"), 1714554764000);
+  EXPECT_EQ(salesforce::parse_salesforce_time("2024-05-01T02:12:44.250-0700"), 1714554764250);
+  EXPECT_EQ(salesforce::parse_salesforce_time("2024-05-01T09:12:44Z"), 1714554764000);
+  EXPECT_THROW(salesforce::parse_salesforce_time("yesterday"), std::exception);
 }
 
 }  // namespace
