@@ -458,6 +458,37 @@ TEST_F(SalesforceEndToEnd, NoEventMonitoringIsAClearError) {
   EXPECT_NE(r.err.find("View Event Log Files"), std::string::npos) << r.err;
 }
 
+TEST_F(SalesforceEndToEnd, PasswordFlowWithoutSecurityTokenFromATrustedIp) {
+  std::string yaml = app_yaml("corp-sf", "salesforce_login", "");
+  yaml.erase(yaml.find("      security_token:"),
+             std::string("      security_token: ${file:secrets/sf.security_token}\n").size());
+  dir_.write_config(yaml);
+  add_login(10, day_start(1), now() - kHour, "t-");
+  auto refused = dir_.siphon({"once", "corp-sf", "--since", "1d"});
+  EXPECT_EQ(refused.exit_code, 1) << "the org wants the token from an untrusted IP";
+  sf_->set_trusted_ip(true);
+  auto r = dir_.siphon({"once", "corp-sf", "--since", "1d"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_exactly_once(request_ids(), expected_ids("t-", 10));
+}
+
+TEST_F(SalesforceEndToEnd, AnExpiredQueryLocatorListsAgainWithoutLossOrRepeats) {
+  configure("      rows_per_poll: \"10\"\n");
+  for (int i = 0; i < 5; ++i)
+    add_login(10, day_start(1), now() - (10 - i) * kHour, "f" + std::to_string(i) + "-");
+  Fault expired;
+  expired.status = 400;
+  expired.body = R"([{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}])";
+  expired.path_prefix = "/services/data/v60.0/query/01g";
+  sf_->inject(expired);
+  auto r = dir_.siphon({"once", "corp-sf", "--since", "1d"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> want;
+  for (int i = 0; i < 5; ++i) want = join(want, expected_ids("f" + std::to_string(i) + "-", 10));
+  expect_exactly_once(request_ids(), want);
+  EXPECT_GE(sf_->queries().size(), 2u) << "listed again from the cursor";
+}
+
 // siphon check: every auth field's regex, the value of a secret never shown.
 TEST_F(SalesforceEndToEnd, AuthFieldsAreCheckedAgainstTheirRegexes) {
   struct Case {
