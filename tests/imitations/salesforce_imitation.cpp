@@ -1,11 +1,14 @@
 #include "salesforce_imitation.hpp"
 
+#include <Poco/DeflatingStream.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <regex>
 #include <set>
 #include <siphon/auth_helpers.hpp>
+#include <sstream>
 
 namespace siphon::imitation {
 namespace {
@@ -322,6 +325,14 @@ void SalesforceImitation::set_csv_style(bool crlf, bool bom) {
   crlf_ = crlf;
   bom_ = bom;
 }
+void SalesforceImitation::set_gzip(bool on) {
+  std::lock_guard lock(state_mu_);
+  gzip_ = on;
+}
+int SalesforceImitation::gzipped_bodies() const {
+  std::lock_guard lock(state_mu_);
+  return gzipped_;
+}
 void SalesforceImitation::expire_query_locators() {
   std::lock_guard lock(state_mu_);
   locators_.clear();
@@ -358,7 +369,8 @@ void SalesforceImitation::handle(const Request& request, Reply& reply) {
     if (std::regex_match(path, m, query_re)) return query(request, m[1], reply);
     if (std::regex_match(path, m, more_re)) return query_more(m[2], std::stoul(m[3]), reply);
     std::regex_match(path, m, blob_re);
-    return log_file_body(m[2], reply);
+    return log_file_body(m[2], request.header("accept-encoding").find("gzip") != std::string::npos,
+                         reply);
   }
   rest_error(reply, 404, "NOT_FOUND", "The requested resource does not exist");
 }
@@ -599,13 +611,22 @@ std::string SalesforceImitation::record_json(const LogFile& f,
   return out + "}";
 }
 
-void SalesforceImitation::log_file_body(const std::string& id, Reply& reply) {
+void SalesforceImitation::log_file_body(const std::string& id, bool accepts_gzip, Reply& reply) {
   std::lock_guard lock(state_mu_);
   for (const auto& f : files_) {
     if (f.id != id) continue;
     reply.content_type = "text/csv";
     auto raw = raw_bodies_.find(id);
     reply.body = raw != raw_bodies_.end() ? raw->second : to_csv(f, crlf_, bom_);
+    if (gzip_ && accepts_gzip) {
+      std::ostringstream out;
+      Poco::DeflatingOutputStream deflater(out, Poco::DeflatingStreamBuf::STREAM_GZIP);
+      deflater << reply.body;
+      deflater.close();
+      reply.body = out.str();
+      reply.headers.emplace_back("Content-Encoding", "gzip");
+      ++gzipped_;
+    }
     return;
   }
   rest_error(reply, 404, "NOT_FOUND", "The requested resource does not exist");

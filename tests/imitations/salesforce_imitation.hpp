@@ -12,7 +12,8 @@
 //        [WHERE <field> <op> <value> AND ...] [ORDER BY <field> [ASC|DESC], ...]
 //        [LIMIT n]; string literals quoted, datetimes not; batches with
 //        done/nextRecordsUrl; GET .../query/<locator>-<offset> for the next.
-//   GET /services/data/vNN.N/sobjects/EventLogFile/<Id>/LogFile   the CSV.
+//   GET /services/data/vNN.N/sobjects/EventLogFile/<Id>/LogFile   the CSV,
+//        gzipped when the client accepts it.
 // REST errors are arrays [{"message","errorCode"}]: 401 INVALID_SESSION_ID,
 // 403 REQUEST_LIMIT_EXCEEDED (with Sforce-Limit-Info), 400 MALFORMED_QUERY /
 // INVALID_FIELD / INVALID_TYPE / INVALID_QUERY_LOCATOR, 404 NOT_FOUND.
@@ -103,6 +104,11 @@ class SalesforceImitation : public Imitation {
   void set_event_log_unsupported(bool on);
   // Serve CSV with CRLF row ends and/or a UTF-8 byte order mark.
   void set_csv_style(bool crlf, bool bom);
+  // LogFile bodies are gzipped for clients that send Accept-Encoding: gzip
+  // (default on).
+  void set_gzip(bool on);
+  // LogFile bodies sent gzipped so far.
+  int gzipped_bodies() const;
   // Query locators are forgotten (as after 15 minutes idle).
   void expire_query_locators();
 
@@ -122,7 +128,7 @@ class SalesforceImitation : public Imitation {
   void query(const Request& request, const std::string& version, Reply& reply);
   void query_more(const std::string& locator, size_t offset, Reply& reply);
   void batch(const std::string& locator_id, size_t offset, Reply& reply);
-  void log_file_body(const std::string& id, Reply& reply);
+  void log_file_body(const std::string& id, bool accepts_gzip, Reply& reply);
   std::string record_json(const LogFile& f, const std::vector<std::string>& fields,
                           const std::string& version) const;
 
@@ -146,6 +152,8 @@ class SalesforceImitation : public Imitation {
   bool event_log_unsupported_ = false;
   bool crlf_ = false;
   bool bom_ = false;
+  bool gzip_ = true;
+  int gzipped_ = 0;
   int64_t next_id_ = 1;
   int64_t next_locator_ = 1;
   std::mt19937_64 rng_{std::random_device{}()};

@@ -4,6 +4,7 @@
 // plugin's libcsv reader.
 #include "salesforce_imitation.hpp"
 
+#include <Poco/InflatingStream.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <siphon/auth_helpers.hpp>
 #include <siphon/sdk.hpp>
+#include <sstream>
 
 #include "event_log_app.hpp"
 #include "log_file_csv.hpp"
@@ -26,6 +28,7 @@ struct Answer {
   std::string body;
   std::string content_type;
   std::string limit_info;
+  std::string content_encoding;
 
   rapidjson::Document json() const {
     rapidjson::Document doc;
@@ -52,10 +55,11 @@ class SalesforceImitationTest : public ::testing::Test {
   }
 
   Answer send(const std::string& method, const std::string& uri, const std::string& body = "",
-              const std::string& bearer = "") {
+              const std::string& bearer = "", bool gzip = false) {
     Poco::Net::HTTPClientSession session("127.0.0.1", sf_->port());
     Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!bearer.empty()) request.set("Authorization", "Bearer " + bearer);
+    if (gzip) request.set("Accept-Encoding", "gzip, deflate");
     if (method == "POST") {
       request.setContentType("application/x-www-form-urlencoded");
       request.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -67,6 +71,7 @@ class SalesforceImitationTest : public ::testing::Test {
     out.status = response.getStatus();
     out.content_type = response.getContentType();
     out.limit_info = response.get("Sforce-Limit-Info", "");
+    out.content_encoding = response.get("Content-Encoding", "");
     return out;
   }
 
@@ -287,6 +292,25 @@ TEST_F(SalesforceImitationTest, LogFileIsQuotedCsvThatReadsBackIntact) {
            session());
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.error_code(), "NOT_FOUND");
+}
+
+TEST_F(SalesforceImitationTest, LogFileIsGzippedForClientsThatAcceptIt) {
+  auto file = SalesforceImitation::make_log_file("Login", 50, 1714521600000, 1714600000000, "g");
+  std::string id = sf_->add_log_file(file);
+  const std::string path = "/services/data/v60.0/sobjects/EventLogFile/" + id + "/LogFile";
+  std::string token = session();
+  Answer plain = send("GET", path, "", token);
+  EXPECT_EQ(plain.content_encoding, "");
+  EXPECT_EQ(plain.body, SalesforceImitation::to_csv(file));
+  Answer zipped = send("GET", path, "", token, true);
+  EXPECT_EQ(zipped.content_encoding, "gzip");
+  EXPECT_LT(zipped.body.size(), plain.body.size());
+  std::istringstream in(zipped.body);
+  Poco::InflatingInputStream inflater(in, Poco::InflatingStreamBuf::STREAM_GZIP);
+  std::string inflated;
+  Poco::StreamCopier::copyToString(inflater, inflated);
+  EXPECT_EQ(inflated, plain.body);
+  EXPECT_EQ(sf_->gzipped_bodies(), 1);
 }
 
 TEST_F(SalesforceImitationTest, ApiAllocationRunsOutWithRequestLimitExceeded) {

@@ -140,6 +140,9 @@ TEST_F(SalesforceEndToEnd, FirstRunDeliversEveryRowOnceInTheRecordShape) {
   EXPECT_NE(sf_->queries()[0].find("EventType = 'Login' AND Interval = 'Daily'"), std::string::npos)
       << sf_->queries()[0];
   EXPECT_GE(sf_->requests("/services/data/v60.0/query/01g"), 1u) << "nextRecordsUrl followed";
+  EXPECT_EQ(sf_->requests("/services/data/v60.0/sobjects/EventLogFile/"), 3u)
+      << "each matching file downloaded once";
+  EXPECT_EQ(sf_->gzipped_bodies(), 3) << "log files are fetched gzipped";
 }
 
 TEST_F(SalesforceEndToEnd, ASecondRunDeliversOnlyNewFiles) {
