@@ -492,6 +492,37 @@ TEST_F(SalesforceEndToEnd, AnExpiredQueryLocatorListsAgainWithoutLossOrRepeats) 
   EXPECT_GE(sf_->queries().size(), 2u) << "listed again from the cursor";
 }
 
+// Under `siphon run` the app instance (session, listing) lives across
+// scheduled runs: each run lists afresh, so a file that appears between runs
+// with an older CreatedDate is read, and the session is reused.
+TEST_F(SalesforceEndToEnd, RunModeReadsLateFilesBetweenScheduledRunsWithOneSession) {
+  dir_.write_config(
+      app_yaml("corp-sf", "salesforce_login", "")
+          .insert(std::string("  - name: corp-sf\n    type: salesforce_login\n").size(),
+                  "    interval: 1s\n"));
+  ASSERT_EQ(dir_.siphon({"state", "reset", "corp-sf", "--since", "1d"}).exit_code, 0);
+  add_login(20, day_start(1), now() - 2 * kHour, "first-");
+  pid_t pid = dir_.spawn({"run"}, "run");
+  auto wait_for = [&](size_t lines) {
+    for (int i = 0; i < 500 && dir_.event_lines() < lines; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return dir_.event_lines();
+  };
+  EXPECT_EQ(wait_for(20), 20u);
+  add_login(15, day_start(1), now() - 3 * kHour, "late-");  // older than the one read
+  EXPECT_EQ(wait_for(35), 35u);
+  add_login(5, day_start(0), now(), "new-");
+  EXPECT_EQ(wait_for(40), 40u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // another run or two
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(siphon::testing::wait_child(pid, 30), 0);
+  expect_exactly_once(
+      request_ids(),
+      join(join(expected_ids("first-", 20), expected_ids("late-", 15)), expected_ids("new-", 5)));
+  EXPECT_EQ(sf_->sessions(), 1) << "the session is kept between runs";
+  EXPECT_GE(sf_->queries().size(), 4u) << "every run lists again";
+}
+
 // siphon check: every auth field's regex, the value of a secret never shown.
 TEST_F(SalesforceEndToEnd, AuthFieldsAreCheckedAgainstTheirRegexes) {
   struct Case {
