@@ -1,0 +1,310 @@
+#include "aliyun_actiontrail.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <siphon/auth_helpers.hpp>
+#include <siphon/time_format.hpp>
+#include <unordered_set>
+#include <vector>
+
+#include "aliyun_signer.hpp"
+
+namespace siphon::aliyun {
+namespace {
+
+constexpr char kVersion[] = "2020-07-06";
+// ActionTrail keeps 90 days of events; stay a little inside that.
+constexpr int64_t kRetentionS = 90LL * 24 * 3600 - 600;
+constexpr size_t kMaxIds = 1500;  // bounds the cursor: about 15 bytes each
+constexpr int64_t kMaxRestarts = 3;
+
+// Codes that mean the key cannot be used (unknown, disabled, wrong secret,
+// no permission for LookupEvents).
+bool is_auth_code(const std::string& code) {
+  return code.rfind("InvalidAccessKeyId", 0) == 0 || code == "SignatureDoesNotMatch" ||
+         code.rfind("Forbidden", 0) == 0 || code == "NoPermission" ||
+         code == "IncompleteSignature" || code == "InvalidSecurityToken.Expired";
+}
+
+// The cursor. `checkpoint`: where the next window starts (seconds); `known`:
+// hashed eventIds of delivered events at or after it. While a window is open:
+// its end, the NextToken of its next page, and the hashed ids of its events at
+// or after the next checkpoint.
+struct State {
+  int64_t checkpoint = 0;
+  std::vector<std::string> known;
+  bool open = false;
+  int64_t end = 0;
+  std::string token;
+  std::vector<std::string> boundary;
+  int64_t restarts = 0;  // times this window was read again after a refused NextToken
+};
+
+std::vector<std::string> strings(const rapidjson::Value& doc, const char* name) {
+  std::vector<std::string> out;
+  if (doc.HasMember(name) && doc[name].IsArray())
+    for (const auto& v : doc[name].GetArray())
+      if (v.IsString()) out.emplace_back(v.GetString());
+  return out;
+}
+
+State parse_cursor(const Cursor& cursor) {
+  State s;
+  if (cursor.empty()) {
+    s.checkpoint = cursor.start_time_ms / 1000;
+    return s;
+  }
+  rapidjson::Document doc;
+  doc.Parse(cursor.value.data(), cursor.value.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("checkpoint") ||
+      !doc["checkpoint"].IsInt64())
+    throw Error("aliyun_actiontrail cursor is not valid (reset it with siphon state reset)");
+  s.checkpoint = doc["checkpoint"].GetInt64();
+  s.known = strings(doc, "known");
+  if (doc.HasMember("end") && doc["end"].IsInt64()) {
+    s.open = true;
+    s.end = doc["end"].GetInt64();
+    if (doc.HasMember("token") && doc["token"].IsString()) s.token = doc["token"].GetString();
+    s.boundary = strings(doc, "boundary");
+    if (doc.HasMember("restarts") && doc["restarts"].IsInt64())
+      s.restarts = doc["restarts"].GetInt64();
+  }
+  return s;
+}
+
+void put_strings(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
+                 const std::vector<std::string>& values) {
+  out.Key(name);
+  out.StartArray();
+  for (const auto& v : values) out.String(v);
+  out.EndArray();
+}
+
+std::string to_json(const State& s) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
+  out.StartObject();
+  out.Key("checkpoint");
+  out.Int64(s.checkpoint);
+  put_strings(out, "known", s.known);
+  if (s.open) {
+    out.Key("end");
+    out.Int64(s.end);
+    if (!s.token.empty()) {
+      out.Key("token");
+      out.String(s.token);
+    }
+    put_strings(out, "boundary", s.boundary);
+    if (s.restarts > 0) {
+      out.Key("restarts");
+      out.Int64(s.restarts);
+    }
+  }
+  out.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::string id_hash(const std::string& event_id) {
+  return auth::hex(auth::sha256(event_id)).substr(0, 12);
+}
+
+std::string text(const rapidjson::Value& doc, const char* name) {
+  if (!doc.IsObject() || !doc.HasMember(name) || !doc[name].IsString()) return {};
+  return doc[name].GetString();
+}
+
+}  // namespace
+
+AuthInfo AliyunActionTrail::required_auth_info() {
+  return {
+      {"access_key_id", "AccessKey ID of a RAM user allowed actiontrail:LookupEvents", ".*", true},
+      {"access_key_secret", "AccessKey secret of that key", ".*", true},
+      {"region_id", "region of the ActionTrail endpoint, e.g. cn-hangzhou",
+       "^(cn-qingdao|cn-beijing|cn-zhangjiakou|cn-huhehaote|cn-hangzhou|cn-shanghai|cn-shenzhen|"
+       "cn-hongkong|ap-southeast-1|ap-southeast-2|ap-southeast-3|ap-southeast-5|ap-northeast-1|"
+       "ap-south-1|us-west-1|us-east-1|eu-central-1|me-east-1)$",
+       false},
+  };
+}
+
+Options AliyunActionTrail::options() {
+  return {
+      {"base_url",
+       "replaces scheme, host and port of https://actiontrail.<region_id>.aliyuncs.com (proxy, "
+       "local imitation)",
+       ""},
+      {"max_results", "events per call (MaxResults), 1..50", "50"},
+      {"delay_seconds", "ActionTrail shows events late: a window ends this long before now", "300"},
+      {"lookback_seconds",
+       "each window starts this long before the previous one ended, for events that arrive "
+       "late; events already delivered are recognised by eventId",
+       "0"},
+      {"calls_per_second", "LookupEvents calls per second (ActionTrail allows 2; 0: no pause)",
+       "2"},
+  };
+}
+
+AliyunActionTrail::AliyunActionTrail(Context& ctx) : App(ctx) {
+  for (const char* field : {"access_key_id", "access_key_secret", "region_id"})
+    if (ctx.auth(field).empty()) throw Error(std::string("auth field ") + field + " is empty");
+  for (const char* field : {"access_key_id", "access_key_secret"}) {
+    const std::string& value = ctx.auth(field);
+    if (std::any_of(value.begin(), value.end(),
+                    [](unsigned char c) { return c <= ' ' || c >= 0x7f; }))
+      throw Error(std::string("auth field ") + field +
+                  " holds spaces or control characters (value not shown)");
+  }
+  endpoint_ = ctx.vendor_url("https://actiontrail." + ctx.auth("region_id") + ".aliyuncs.com/");
+  max_results_ = ctx.option_int("max_results", 50);
+  if (max_results_ < 1 || max_results_ > 50) throw Error("option max_results must be 1..50");
+  delay_seconds_ = ctx.option_int("delay_seconds", 300);
+  if (delay_seconds_ < 0 || delay_seconds_ > 86400)
+    throw Error("option delay_seconds must be 0..86400");
+  lookback_seconds_ = ctx.option_int("lookback_seconds", 0);
+  if (lookback_seconds_ < 0 || lookback_seconds_ > 86400)
+    throw Error("option lookback_seconds must be 0..86400");
+  calls_per_second_ = ctx.option_int("calls_per_second", 2);
+  if (calls_per_second_ < 0 || calls_per_second_ > 100)
+    throw Error("option calls_per_second must be 0..100");
+}
+
+uint32_t AliyunActionTrail::sleep_seconds(uint32_t polls_done) {
+  if (calls_per_second_ == 0) return 0;
+  return polls_done % static_cast<uint32_t>(calls_per_second_) == 0 ? 1 : 0;
+}
+
+rapidjson::Document AliyunActionTrail::lookup_events(const Params& params) {
+  Params all = params;
+  all.insert(all.end(), {{"Action", "LookupEvents"},
+                         {"Version", kVersion},
+                         {"Format", "JSON"},
+                         {"AccessKeyId", ctx().auth("access_key_id")},
+                         {"SignatureMethod", "HMAC-SHA1"},
+                         {"SignatureVersion", "1.0"},
+                         {"SignatureNonce", auth::random_token(32)},
+                         {"Timestamp", timefmt::rfc3339(ctx().now_ms())}});
+  const std::string query = signed_query("GET", all, ctx().auth("access_key_secret"));
+  Response r = ctx().send("GET", endpoint_ + "?" + query, {{"Accept", "application/json"}}, "");
+
+  const std::string where = "ActionTrail LookupEvents";
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  const bool is_json = !doc.HasParseError() && doc.IsObject();
+  if (r.ok() && is_json && !doc.HasMember("Code")) return doc;
+  if (r.ok() && !is_json) {
+    if (doc.HasParseError()) r.json(where);  // throws, naming the parse error
+    throw Error(where + ": reply is not a JSON object");
+  }
+
+  const std::string code = text(doc, "Code");
+  std::string message = text(doc, "Message");
+  // Aliyun quotes its string to sign, which holds the AccessKeyId: keep it out.
+  if (const size_t cut = message.find(" server string to sign"); cut != std::string::npos)
+    message.resize(cut);
+  std::string reason = where + ": HTTP " + std::to_string(r.status);
+  if (!code.empty()) reason += ", " + code;
+  if (!message.empty()) reason += ": " + message;
+  if (const std::string id = text(doc, "RequestId"); !id.empty())
+    reason += " (RequestId " + id + ")";
+  if (code == "InvalidTimeStamp.Expired") reason += "; check this host's clock";
+
+  if (code.rfind("Throttling", 0) == 0 || code == "ServiceUnavailable" || code == "InternalError" ||
+      r.status == 429 || r.status >= 500)
+    throw RetryLater(reason);
+  if (is_auth_code(code) || r.status == 401 || r.status == 403) throw AuthRejected(reason);
+  throw Error(reason);
+}
+
+Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
+  State s = parse_cursor(cursor);
+  const int64_t now = ctx().now_ms() / 1000;
+  Logs logs;
+  if (!s.open) {
+    const int64_t oldest = now - kRetentionS;
+    if (s.checkpoint < oldest) {
+      ctx().warn("aliyun_actiontrail: ActionTrail keeps 90 days; starting at " +
+                 timefmt::rfc3339(oldest * 1000));
+      s.checkpoint = oldest;
+    }
+    const int64_t end = now - delay_seconds_;
+    if (end <= s.checkpoint) {  // nothing ActionTrail shows yet
+      logs.next_cursor = to_json(s);
+      return logs;
+    }
+    s.open = true;
+    s.end = end;
+    s.token.clear();
+    s.boundary.clear();
+  }
+
+  Params params = {{"StartTime", timefmt::rfc3339(s.checkpoint * 1000)},
+                   {"EndTime", timefmt::rfc3339(s.end * 1000)},
+                   {"MaxResults", std::to_string(max_results_)}};
+  if (!s.token.empty()) params.emplace_back("NextToken", s.token);
+  rapidjson::Document doc;
+  try {
+    doc = lookup_events(params);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (s.token.empty() || e.status() != SIPHON_ERROR ||
+        what.find("NextToken") == std::string::npos)
+      throw;
+    if (s.restarts >= kMaxRestarts)
+      throw Error(what + " (the window " + timefmt::rfc3339(s.checkpoint * 1000) + " to " +
+                  timefmt::rfc3339(s.end * 1000) + " was already read again " +
+                  std::to_string(s.restarts) + " times)");
+    // A NextToken ActionTrail no longer accepts: read the window again; what
+    // was delivered from it may be delivered again.
+    ctx().warn("aliyun_actiontrail: NextToken refused; reading the window from its start again");
+    s.token.clear();
+    ++s.restarts;
+    logs.next_cursor = to_json(s);
+    logs.more_to_poll = true;
+    return logs;
+  }
+  if (!doc.HasMember("Events") || !doc["Events"].IsArray())
+    throw Error("ActionTrail LookupEvents: reply has no Events array");
+
+  const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
+  const int64_t next_checkpoint = std::max(s.checkpoint, s.end - lookback_seconds_);
+  const int64_t next_checkpoint_ms = next_checkpoint * 1000;
+  for (const auto& event : doc["Events"].GetArray()) {
+    if (!event.IsObject()) throw Error("ActionTrail LookupEvents: an event is not a JSON object");
+    const std::string id = text(event, "eventId");
+    if (id.empty()) {  // cannot be deduplicated; deliver it
+      logs.add(event);
+      continue;
+    }
+    const std::string hash = id_hash(id);
+    int64_t event_ms = 0;
+    try {
+      event_ms = timefmt::parse_rfc3339(text(event, "eventTime"));
+    } catch (const std::exception&) {
+      event_ms = s.end * 1000;  // unreadable time: treat it as part of the boundary
+    }
+    if (event_ms >= next_checkpoint_ms && s.boundary.size() < kMaxIds &&
+        std::find(s.boundary.begin(), s.boundary.end(), hash) == s.boundary.end())
+      s.boundary.push_back(hash);
+    if (known.count(hash)) continue;  // delivered with the previous window
+    logs.add(event);
+  }
+
+  const std::string next = text(doc, "NextToken");
+  if (!next.empty() && next != s.token) {
+    s.token = next;
+    logs.more_to_poll = true;
+  } else {  // the window is complete: move the checkpoint to its end
+    s.checkpoint = next_checkpoint;
+    s.known = std::move(s.boundary);
+    s.open = false;
+    s.token.clear();
+    s.boundary.clear();
+    s.restarts = 0;
+  }
+  logs.next_cursor = to_json(s);
+  return logs;
+}
+
+}  // namespace siphon::aliyun

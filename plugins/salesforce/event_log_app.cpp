@@ -1,0 +1,304 @@
+#include "event_log_app.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <siphon/time_format.hpp>
+
+#include "log_file_csv.hpp"
+
+namespace siphon::salesforce {
+namespace {
+
+constexpr size_t kMaxDone = 1000;      // keeps the cursor far below its 64 KiB limit
+constexpr int kMaxFilesPerPoll = 100;  // header-only files cost a request each
+constexpr int64_t kMaxRowsPerPoll = 100000;
+
+std::string text_member(const rapidjson::Value& v, const char* name) {
+  auto it = v.FindMember(name);
+  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+}
+
+[[noreturn]] void bad_cursor(const std::string& why) {
+  throw Error("cursor: " + why + " (not a salesforce cursor; reset the app with state reset)");
+}
+
+}  // namespace
+
+int64_t parse_salesforce_time(const std::string& text) {
+  std::string t = text;
+  // Salesforce writes the offset without a colon: +0000.
+  if (t.size() > 5 && (t[t.size() - 5] == '+' || t[t.size() - 5] == '-') &&
+      t.find_first_not_of("0123456789", t.size() - 4) == std::string::npos)
+    t.insert(t.size() - 2, ":");
+  return timefmt::parse_rfc3339(t);
+}
+
+EventLogCursor EventLogCursor::parse(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) bad_cursor("not a JSON object");
+  EventLogCursor c;
+  if (!doc.HasMember("from") || !doc["from"].IsInt64()) bad_cursor("no from");
+  c.from_ms = doc["from"].GetInt64();
+  c.mark_ms = doc.HasMember("mark") && doc["mark"].IsInt64() ? doc["mark"].GetInt64() : c.from_ms;
+  if (doc.HasMember("done")) {
+    if (!doc["done"].IsArray()) bad_cursor("done is not an array");
+    for (const auto& d : doc["done"].GetArray()) {
+      if (!d.IsArray() || d.Size() != 2 || !d[0].IsString() || !d[1].IsInt64())
+        bad_cursor("done holds something else than [Id, CreatedDate]");
+      c.done.emplace_back(d[0].GetString(), d[1].GetInt64());
+    }
+  }
+  if (doc.HasMember("file")) {
+    const auto& f = doc["file"];
+    if (!f.IsObject() || text_member(f, "id").empty() || text_member(f, "log_file").empty() ||
+        !f.HasMember("created") || !f["created"].IsInt64() || !f.HasMember("rows") ||
+        !f["rows"].IsInt64() || f["rows"].GetInt64() < 0)
+      bad_cursor("file is not {id, created, log_file, rows}");
+    c.file = LogFileRef{text_member(f, "id"), f["created"].GetInt64(), text_member(f, "log_file"),
+                        f["rows"].GetInt64()};
+  }
+  return c;
+}
+
+std::string EventLogCursor::to_json() const {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("from");
+  w.Int64(from_ms);
+  w.Key("mark");
+  w.Int64(mark_ms);
+  w.Key("done");
+  w.StartArray();
+  for (const auto& [id, created] : done) {
+    w.StartArray();
+    w.String(id);
+    w.Int64(created);
+    w.EndArray();
+  }
+  w.EndArray();
+  if (file) {
+    w.Key("file");
+    w.StartObject();
+    w.Key("id");
+    w.String(file->id);
+    w.Key("created");
+    w.Int64(file->created_ms);
+    w.Key("log_file");
+    w.String(file->log_file);
+    w.Key("rows");
+    w.Int64(file->rows_done);
+    w.EndObject();
+  }
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+bool EventLogCursor::is_done(const std::string& id) const {
+  return std::any_of(done.begin(), done.end(), [&](const auto& d) { return d.first == id; });
+}
+
+void EventLogCursor::finish(const LogFileRef& f, int64_t lookback_ms) {
+  mark_ms = std::max(mark_ms, f.created_ms);
+  if (!is_done(f.id)) done.emplace_back(f.id, f.created_ms);
+  from_ms = std::max(from_ms, mark_ms - lookback_ms);
+  auto older = [&](const auto& d) { return d.second < from_ms; };
+  done.erase(std::remove_if(done.begin(), done.end(), older), done.end());
+  while (done.size() > kMaxDone) {  // forget the oldest CreatedDate and stop listing it
+    int64_t oldest = done.front().second;
+    for (const auto& d : done) oldest = std::min(oldest, d.second);
+    from_ms = std::max(from_ms, oldest + 1);
+    done.erase(std::remove_if(done.begin(), done.end(), older), done.end());
+  }
+}
+
+Options EventLogApp::options() {
+  Options o = common_options();
+  o.push_back({"log_interval", "Which EventLogFile files to read: Daily or Hourly", "Daily"});
+  o.push_back({"rows_per_poll",
+               "CSV rows delivered per poll (1..100000); a large file spans several polls",
+               "5000"});
+  o.push_back({"lookback_seconds",
+               "Files whose CreatedDate is up to this much older than the newest file read are "
+               "still listed (and skipped by Id when already read), so late files are not missed",
+               "86400"});
+  return o;
+}
+
+EventLogApp::EventLogApp(Context& ctx, std::string event_type)
+    : App(ctx), client_(ctx), event_type_(std::move(event_type)) {
+  log_interval_ = ctx.option("log_interval", "Daily");
+  if (log_interval_ != "Daily" && log_interval_ != "Hourly")
+    throw Error("option log_interval: must be Daily or Hourly");
+  rows_per_poll_ = ctx.option_int("rows_per_poll", 5000);
+  if (rows_per_poll_ < 1 || rows_per_poll_ > kMaxRowsPerPoll)
+    throw Error("option rows_per_poll: must be 1..100000");
+  const int64_t lookback = ctx.option_int("lookback_seconds", 86400);
+  if (lookback < 0 || lookback > 30LL * 86400)
+    throw Error("option lookback_seconds: must be 0..2592000 (30 days)");
+  lookback_ms_ = lookback * 1000;
+}
+
+Logs EventLogApp::gather_logs(const Cursor& cursor) {
+  if (cursor.poll_index == 0) listed_ = false;  // every run lists afresh: late files show up
+  EventLogCursor c;
+  if (cursor.empty())
+    c.from_ms = c.mark_ms = cursor.start_time_ms;
+  else
+    c = EventLogCursor::parse(cursor.value);
+  try {
+    Logs logs;
+    int64_t budget = rows_per_poll_;
+    int files_done = 0;
+    bool progressed = false;
+    for (;;) {
+      const std::vector<std::string>* rows = nullptr;
+      try {
+        if (!c.file) {
+          c.file = next_file(c);
+          if (!c.file) break;
+        }
+        rows = &rows_of(*c.file);
+      } catch (const Error&) {
+        // Deliver what this poll already holds; the next poll meets the error again.
+        if (!progressed) throw;
+        logs.more_to_poll = true;
+        break;
+      }
+      const int64_t total = static_cast<int64_t>(rows->size());
+      if (c.file->rows_done > total)
+        ctx().warn("log file " + c.file->id + " has " + std::to_string(total) +
+                   " rows, fewer than the " + std::to_string(c.file->rows_done) +
+                   " already delivered");
+      const int64_t start = std::min(c.file->rows_done, total);
+      const int64_t n = std::min(total - start, budget);
+      for (int64_t i = start; i < start + n; ++i) logs.add((*rows)[static_cast<size_t>(i)]);
+      c.file->rows_done = start + n;
+      budget -= n;
+      progressed = true;
+      if (c.file->rows_done >= total) {
+        c.finish(*c.file, lookback_ms_);
+        c.file.reset();
+        rows_id_.clear();
+        rows_.clear();
+        ++files_done;
+      }
+      if (budget <= 0 || files_done >= kMaxFilesPerPoll) {
+        logs.more_to_poll = c.file || !listed_ || !pending_.empty() || !next_records_url_.empty();
+        break;
+      }
+    }
+    logs.next_cursor = c.to_json();
+    return logs;
+  } catch (...) {
+    listed_ = false;
+    throw;
+  }
+}
+
+std::optional<LogFileRef> EventLogApp::next_file(const EventLogCursor& c) {
+  if (!listed_) list_first_page(c.from_ms);
+  for (;;) {
+    while (!pending_.empty()) {
+      LogFileRef f = std::move(pending_.front());
+      pending_.pop_front();
+      if (f.created_ms < c.from_ms || c.is_done(f.id)) continue;
+      return f;
+    }
+    if (next_records_url_.empty()) return std::nullopt;
+    try {
+      list_next_page();
+    } catch (const Error& e) {
+      // Query locators expire after a while: list again from the cursor.
+      if (std::string(e.what()).find("INVALID_QUERY_LOCATOR") == std::string::npos) throw;
+      ctx().debug("query locator expired; listing again");
+      list_first_page(c.from_ms);
+    }
+  }
+}
+
+void EventLogApp::list_first_page(int64_t from_ms) {
+  pending_.clear();
+  next_records_url_.clear();
+  // SOQL datetimes are whole seconds; rounding down lists a little more, and
+  // gather_logs drops what lies before from_ms.
+  const int64_t floor_ms = from_ms - ((from_ms % 1000) + 1000) % 1000;
+  const std::string soql =
+      "SELECT Id, EventType, LogDate, LogFile, LogFileLength, Interval, CreatedDate "
+      "FROM EventLogFile WHERE EventType = '" +
+      event_type_ + "' AND Interval = '" + log_interval_ +
+      "' AND CreatedDate >= " + timefmt::rfc3339(floor_ms) + " ORDER BY CreatedDate ASC, Id ASC";
+  const std::string path = client_.data_path() + "/query";
+  std::string url;
+  Response resp = client_.get(path, Params{{"q", soql}}, "GET " + path, &url);
+  take_records(resp.json("GET " + path), url);
+  listed_ = true;
+}
+
+void EventLogApp::list_next_page() {
+  const std::string base = client_.api_base();
+  const std::string next = next_records_url_;
+  std::string path = next.rfind(base, 0) == 0 ? next.substr(base.size()) : std::string();
+  if (path.empty() || path[0] != '/')
+    throw Error("query: nextRecordsUrl does not lead to the instance");
+  const std::string what = "GET " + path.substr(0, path.find('?'));
+  std::string url;
+  Response resp = client_.get(path, what, &url);
+  rapidjson::Document page = resp.json(what);
+  next_records_url_.clear();  // only once the page is in hand: a failure retries it
+  take_records(page, url);
+}
+
+void EventLogApp::take_records(const rapidjson::Document& page, const std::string& url) {
+  const std::string what = "query";
+  if (!page.IsObject() || !page.HasMember("records") || !page["records"].IsArray())
+    throw Error(what + ": the answer has no records array");
+  for (const auto& r : page["records"].GetArray()) {
+    if (!r.IsObject()) throw Error(what + ": a record is not an object");
+    LogFileRef f;
+    f.id = text_member(r, "Id");
+    f.log_file = text_member(r, "LogFile");
+    const std::string created = text_member(r, "CreatedDate");
+    if (f.id.empty() || f.log_file.empty() || created.empty())
+      throw Error(what + ": a record lacks Id, LogFile or CreatedDate");
+    try {
+      f.created_ms = parse_salesforce_time(created);
+    } catch (const std::exception& e) {
+      throw Error(what + ": record " + f.id + ": CreatedDate: " + e.what());
+    }
+    pending_.push_back(std::move(f));
+  }
+  const bool done = !page.HasMember("done") || !page["done"].IsBool() || page["done"].GetBool();
+  const std::string next = text_member(page, "nextRecordsUrl");
+  if (!done) {
+    if (next.empty()) throw Error(what + ": done is false but there is no nextRecordsUrl");
+    next_records_url_ = next_page_url(next, url);
+  }
+}
+
+const std::vector<std::string>& EventLogApp::rows_of(const LogFileRef& f) {
+  if (rows_id_ == f.id) return rows_;
+  rows_id_.clear();
+  rows_.clear();
+  const std::string base = client_.api_base();
+  const std::string url = next_page_url(f.log_file, base + "/");
+  const std::string what = "GET LogFile of " + f.id;
+  Response resp = client_.get(url.substr(base.size()), what, nullptr, true);
+  if (resp.status == 404) {
+    ctx().error(what + ": " + describe(resp) + "; the file is gone (retention?), skipped");
+  } else {
+    CsvRows parsed = csv_to_json_rows(resp.body, "LogFile of " + f.id);
+    if (parsed.short_rows || parsed.long_rows)
+      ctx().warn("LogFile of " + f.id + ": " + std::to_string(parsed.short_rows) +
+                 " rows with fewer and " + std::to_string(parsed.long_rows) +
+                 " with more fields than the header");
+    rows_ = std::move(parsed.json);
+  }
+  rows_id_ = f.id;
+  return rows_;
+}
+
+}  // namespace siphon::salesforce

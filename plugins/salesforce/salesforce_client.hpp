@@ -1,0 +1,81 @@
+// salesforce_client.hpp - an OAuth session with a Salesforce org and the REST
+// calls made with it, shared by every salesforce_* app type.
+//
+// Two OAuth flows reach the token endpoint <login_url>/services/oauth2/token:
+//   - username-password: grant_type=password with the connected app's
+//     client_id/client_secret and the user's username and password with the
+//     security token appended (the token may be left out for trusted IPs);
+//   - client credentials: grant_type=client_credentials with client_id and
+//     client_secret only; the org runs it as the connected app's "run as"
+//     user. Orgs created since Summer '23 block the password flow by default,
+//     and this flow must be sent to the org's My Domain (option login_url).
+// The option auth_flow picks one; "auto" uses the password flow when a
+// username is configured and client credentials otherwise.
+//
+// Salesforce sends no expires_in: the session is kept until a call answers
+// 401 INVALID_SESSION_ID, then renewed once; a second 401 is AuthRejected.
+// Every URL, the token endpoint and the instance_url the org returns alike,
+// goes through Context::vendor_url (options.base_url).
+#ifndef SIPHON_PLUGINS_SALESFORCE_CLIENT_HPP
+#define SIPHON_PLUGINS_SALESFORCE_CLIENT_HPP
+
+#include <rapidjson/document.h>
+
+#include <siphon/sdk.hpp>
+#include <string>
+
+namespace siphon::salesforce {
+
+AuthInfo auth_fields();
+Options common_options();
+
+class Client {
+ public:
+  enum class Flow { kPassword = 1, kClientCredentials = 2 };
+
+  // Reads and checks the auth values and options; no network.
+  explicit Client(Context& ctx);
+
+  Flow flow() const { return flow_; }
+  // "/services/data/vNN.N", asking the org for its newest version when the
+  // option api_version is "latest".
+  std::string data_path();
+
+  // GET <instance><path_and_query> with the session (renewed once on 401).
+  // `url_out`, when given, receives the absolute URL the answer came from.
+  // Throws on any non-2xx answer, mapped as Salesforce's errors ask.
+  // With `not_found_ok`, a 404 is returned instead of thrown.
+  Response get(const std::string& path_and_query, const std::string& what,
+               std::string* url_out = nullptr, bool not_found_ok = false);
+  // GET with query parameters, e.g. {{"q", soql}}.
+  Response get(const std::string& path, const Params& query, const std::string& what,
+               std::string* url_out = nullptr);
+
+  // The instance's scheme://host[:port] after options.base_url (authenticates
+  // first if needed).
+  std::string api_base();
+
+  // Sessions opened so far by this instance.
+  int sessions_opened() const { return sessions_opened_; }
+
+ private:
+  void authenticate();
+  Response get_once(const std::string& path_and_query);
+
+  Context& ctx_;
+  Flow flow_ = Flow::kPassword;
+  std::string login_url_;
+  std::string api_version_;
+  std::string access_token_;
+  std::string api_base_;
+  std::string data_path_;
+  int sessions_opened_ = 0;
+};
+
+// "HTTP 403 REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded." from a
+// Salesforce error body ([{message, errorCode}] or {error, error_description}).
+std::string describe(const Response& resp);
+
+}  // namespace siphon::salesforce
+
+#endif  // SIPHON_PLUGINS_SALESFORCE_CLIENT_HPP

@@ -1,0 +1,276 @@
+#include "slack_access.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+namespace siphon::slack {
+namespace {
+
+constexpr char kMethod[] = "team.accessLogs";
+constexpr int64_t kMaxPage = 100;   // Slack's limit in page mode
+constexpr size_t kMaxKnown = 1000;  // bounds the cursor (about 15 bytes each)
+constexpr size_t kMaxSeen = 1500;   // about 27 bytes each
+constexpr int64_t kMaxRestarts = 3;
+
+// A row met during a scan: its date_last and hash.
+struct Seen {
+  int64_t date_last = 0;
+  std::string hash;
+};
+
+// The cursor. `since`: rows with date_last >= since are new; `known`: hashes
+// of rows at or after `since` delivered by the previous scan. While a scan is
+// open: when it started, where it is (next_cursor, or page and before), and
+// the rows at or after `since` it has met.
+struct State {
+  int64_t since = 0;
+  std::vector<std::string> known;
+  bool scanning = false;
+  int64_t started = 0;
+  std::string next;
+  int64_t page = 1;
+  int64_t before = 0;  // 0: not set
+  std::vector<Seen> seen;
+  int64_t restarts = 0;  // times this scan began again after a refused paging cursor
+};
+
+State parse_cursor(const Cursor& cursor) {
+  State s;
+  if (cursor.empty()) {
+    s.since = cursor.start_time_ms / 1000;
+    return s;
+  }
+  rapidjson::Document doc;
+  doc.Parse(cursor.value.data(), cursor.value.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("since") || !doc["since"].IsInt64())
+    throw Error("slack_access cursor is not valid (reset it with siphon state reset)");
+  s.since = doc["since"].GetInt64();
+  s.known = string_array(doc, "known");
+  if (doc.HasMember("scan") && doc["scan"].IsObject()) {
+    const rapidjson::Value& scan = doc["scan"];
+    if (!scan.HasMember("started") || !scan["started"].IsInt64())
+      throw Error("slack_access cursor is not valid (reset it with siphon state reset)");
+    s.scanning = true;
+    s.started = scan["started"].GetInt64();
+    if (scan.HasMember("next") && scan["next"].IsString()) s.next = scan["next"].GetString();
+    if (scan.HasMember("page") && scan["page"].IsInt64()) s.page = scan["page"].GetInt64();
+    if (scan.HasMember("before") && scan["before"].IsInt64()) s.before = scan["before"].GetInt64();
+    if (scan.HasMember("restarts") && scan["restarts"].IsInt64())
+      s.restarts = scan["restarts"].GetInt64();
+    for (const std::string& entry : string_array(scan, "seen")) {
+      const size_t colon = entry.find(':');
+      if (colon == std::string::npos) continue;
+      s.seen.push_back({std::stoll(entry.substr(0, colon)), entry.substr(colon + 1)});
+    }
+  }
+  return s;
+}
+
+std::string to_json(const State& s) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
+  out.StartObject();
+  out.Key("since");
+  out.Int64(s.since);
+  out.Key("known");
+  out.StartArray();
+  for (const auto& h : s.known) out.String(h);
+  out.EndArray();
+  if (s.scanning) {
+    out.Key("scan");
+    out.StartObject();
+    out.Key("started");
+    out.Int64(s.started);
+    if (!s.next.empty()) {
+      out.Key("next");
+      out.String(s.next);
+    }
+    out.Key("page");
+    out.Int64(s.page);
+    if (s.before > 0) {
+      out.Key("before");
+      out.Int64(s.before);
+    }
+    if (s.restarts > 0) {
+      out.Key("restarts");
+      out.Int64(s.restarts);
+    }
+    out.Key("seen");
+    out.StartArray();
+    for (const auto& r : s.seen) out.String(std::to_string(r.date_last) + ":" + r.hash);
+    out.EndArray();
+    out.EndObject();
+  }
+  out.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+int64_t int_member(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name)) return -1;
+  const rapidjson::Value& m = v[name];
+  if (m.IsInt64()) return m.GetInt64();
+  if (m.IsString()) {
+    try {
+      return std::stoll(m.GetString());
+    } catch (...) {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+// Keeps the rows with the newest date_last when there are too many.
+void trim_seen(std::vector<Seen>& seen) {
+  if (seen.size() <= kMaxSeen) return;
+  std::stable_sort(seen.begin(), seen.end(),
+                   [](const Seen& a, const Seen& b) { return a.date_last > b.date_last; });
+  seen.resize(kMaxSeen);
+}
+
+}  // namespace
+
+Options SlackAccess::options() {
+  Options o = common_options();
+  o.push_back(
+      {"paging", "cursor (response_metadata.next_cursor) or page (page, count, before)", "cursor"});
+  o.push_back({"page_size", "rows per call, 1..1000", "1000"});
+  o.push_back({"lookback_seconds",
+               "rows whose date_last is this close before a scan's start are looked at again by "
+               "the next scan (late rows); unchanged ones are not delivered twice",
+               "60"});
+  return o;
+}
+
+SlackAccess::SlackAccess(Context& ctx) : App(ctx), client_(ctx) {
+  const std::string paging = ctx.option("paging", "cursor");
+  if (paging != "cursor" && paging != "page") throw Error("option paging must be cursor or page");
+  cursor_paging_ = paging == "cursor";
+  page_size_ = ctx.option_int("page_size", 1000);
+  if (page_size_ < 1 || page_size_ > 1000) throw Error("option page_size must be 1..1000");
+  lookback_seconds_ = ctx.option_int("lookback_seconds", 60);
+  if (lookback_seconds_ < 0 || lookback_seconds_ > 86400)
+    throw Error("option lookback_seconds must be 0..86400");
+}
+
+Logs SlackAccess::gather_logs(const Cursor& cursor) {
+  State s = parse_cursor(cursor);
+  if (!s.scanning) {  // a new scan from the newest row
+    s.scanning = true;
+    s.started = ctx().now_ms() / 1000;
+    s.next.clear();
+    s.page = 1;
+    s.before = 0;
+    s.seen.clear();
+    s.restarts = 0;
+  }
+
+  Params form;
+  if (cursor_paging_) {
+    form.emplace_back("limit", std::to_string(page_size_));
+    if (!s.next.empty()) form.emplace_back("cursor", s.next);
+  } else {
+    form.emplace_back("count", std::to_string(page_size_));
+    form.emplace_back("page", std::to_string(s.page));
+    if (s.before > 0) form.emplace_back("before", std::to_string(s.before));
+  }
+  Logs logs;
+  rapidjson::Document doc;
+  try {
+    doc = client_.call(kMethod, form);
+  } catch (const SlackError& e) {
+    if (e.code() != "invalid_cursor" || s.next.empty()) throw;
+    if (s.restarts >= kMaxRestarts)
+      throw Error(std::string(e.what()) + " (the scan already began again " +
+                  std::to_string(s.restarts) + " times)");
+    // A paging cursor Slack no longer accepts: scan again from the newest row;
+    // the rows already delivered are recognised by their hashes.
+    ctx().warn(std::string("Slack ") + kMethod + ": paging cursor refused; scanning again");
+    s.next.clear();
+    ++s.restarts;
+    logs.next_cursor = to_json(s);
+    logs.more_to_poll = true;
+    return logs;
+  }
+  if (!doc.HasMember("logins") || !doc["logins"].IsArray())
+    throw Error(std::string("Slack ") + kMethod + ": reply has no logins array");
+  const auto& rows = doc["logins"].GetArray();
+
+  const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
+  std::unordered_set<std::string> seen;
+  for (const auto& r : s.seen) seen.insert(r.hash);
+  int64_t last_date_first = -1;
+  for (const auto& row : rows) {
+    if (!row.IsObject()) throw Error(std::string("Slack ") + kMethod + ": a row is not an object");
+    const int64_t date_last = int_member(row, "date_last");
+    if (date_last < 0)
+      throw Error(std::string("Slack ") + kMethod + ": a row has no integer date_last");
+    last_date_first = int_member(row, "date_first");
+    if (date_last < s.since) continue;
+    const std::string json = ::siphon::to_json(row);
+    std::string hash = row_hash(json);
+    if (!seen.insert(hash).second) continue;  // shown again by a shifted page
+    s.seen.push_back({date_last, hash});
+    if (known.count(hash)) continue;  // delivered by the previous scan, unchanged
+    logs.add(json);
+  }
+  trim_seen(s.seen);
+
+  bool done = true;
+  if (cursor_paging_) {
+    std::string next;
+    if (doc.HasMember("response_metadata") && doc["response_metadata"].IsObject()) {
+      const auto& meta = doc["response_metadata"];
+      if (meta.HasMember("next_cursor") && meta["next_cursor"].IsString())
+        next = meta["next_cursor"].GetString();
+    }
+    done = next.empty() || next == s.next || rows.Empty();
+    s.next = next;
+  } else {
+    int64_t page = s.page, pages = 1;
+    if (doc.HasMember("paging") && doc["paging"].IsObject()) {
+      page = std::max<int64_t>(int_member(doc["paging"], "page"), s.page);
+      pages = int_member(doc["paging"], "pages");
+    }
+    if (page < pages && !rows.Empty()) {
+      done = false;
+      if (page >= kMaxPage) {
+        // Slack pages no further than 100: go on below the last row's date_first.
+        if (last_date_first < 0)
+          throw Error(std::string("Slack ") + kMethod +
+                      ": cannot page past page 100: rows have no integer date_first");
+        if (last_date_first == s.before)
+          throw Error(std::string("Slack ") + kMethod + ": more than 100 pages of rows share " +
+                      "date_first " + std::to_string(last_date_first) + "; use paging: cursor");
+        s.before = last_date_first;
+        s.page = 1;
+      } else {
+        s.page = page + 1;
+      }
+    }
+  }
+
+  if (done) {  // the whole log has been read: move the checkpoint
+    const int64_t since = std::max(s.since, s.started - lookback_seconds_);
+    std::vector<Seen> boundary;
+    for (const auto& r : s.seen)
+      if (r.date_last >= since) boundary.push_back(r);
+    std::stable_sort(boundary.begin(), boundary.end(),
+                     [](const Seen& a, const Seen& b) { return a.date_last > b.date_last; });
+    if (boundary.size() > kMaxKnown) boundary.resize(kMaxKnown);
+    s.known.clear();
+    for (const auto& r : boundary) s.known.push_back(r.hash);
+    s.since = since;
+    s.scanning = false;
+    s.seen.clear();
+  }
+  logs.more_to_poll = !done;
+  logs.next_cursor = to_json(s);
+  return logs;
+}
+
+}  // namespace siphon::slack
