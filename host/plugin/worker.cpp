@@ -1,11 +1,12 @@
 #include "plugin/worker.hpp"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "plugin/app_instance.hpp"
 #include "plugin/registry.hpp"
@@ -77,9 +78,16 @@ class Forward : public HostForward {
 }  // namespace
 
 int run_plugin_worker() {
-  // Ends with the host even when the host could not close the socket.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() == 1) return 3;
+  // Ends with the host even when the host could not close the socket (it
+  // was killed while the plugin is busy): a watchdog notices the new parent.
+  // (PR_SET_PDEATHSIG would tie the worker to the host thread that started
+  // it rather than to the host process.)
+  const pid_t host = ::getppid();
+  if (host == 1) return 3;
+  std::thread([host] {
+    while (::getppid() == host) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ::_exit(3);
+  }).detach();
   const int fd = worker::kWorkerFd;
   Forward forward(fd);
   std::string msg = forward.expect(worker::kInit);

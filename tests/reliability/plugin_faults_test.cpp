@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -39,6 +40,20 @@ std::string lines_of(const std::string& log, const std::string& app) {
     start = end + 1;
   }
   return out;
+}
+
+// A live process (not gone, not a zombie).
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+pid_t worker_pid(const std::string& log) {
+  size_t at = log.find("plugin worker started (pid ");
+  return at == std::string::npos ? -1 : static_cast<pid_t>(std::stol(log.substr(at + 27)));
 }
 
 struct FaultApp {
@@ -102,7 +117,7 @@ struct Case {
 
 class OnceFault : public PluginFaults, public ::testing::WithParamInterface<Case> {};
 
-TEST_P(OnceFault, FailsNamingAppAndPluginAndNeverMovesThePastUndeliveredEvents) {
+TEST_P(OnceFault, FailsNamingAppAndPluginAndKeepsTheCursorBeforeUndeliveredEvents) {
   const Case& c = GetParam();
   FaultApp a{"flaky", c.fault, c.isolation, "    poll_timeout: 2s\n", ""};
   configure({a});
@@ -273,19 +288,64 @@ TEST_F(PluginFaults, HungIsolatedWorkerIsKilledAndRetried) {
   EXPECT_EQ(cursor("stuck"), "3");
 }
 
+TEST_F(PluginFaults, AStopEndsHungPollsAfterAGracePeriodInBothModes) {
+  configure({{"inproc", "hang", "in-process", "    interval: 1s\n    poll_timeout: 5m\n",
+              "      chatter: \"1\"\n"},
+             {"isolated", "hang", "process", "    interval: 1s\n    poll_timeout: 5m\n",
+              "      chatter: \"1\"\n"}});
+  pid_t pid = dir_.spawn({"run"}, "run");
+  EXPECT_TRUE(wait_until(
+      [&] {
+        std::string log = dir_.read("run.err");
+        return lines_of(log, "inproc").find("polls page 1") != std::string::npos &&
+               lines_of(log, "isolated").find("polls page 1") != std::string::npos;
+      },
+      20))
+      << dir_.read("run.err");
+  ::kill(pid, SIGTERM);
+  auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait_child(pid, 40), 0);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  EXPECT_GT(took, 8.0) << "a poll in progress gets its grace period";
+  EXPECT_LT(took, 20.0);
+  std::string log = dir_.read("run.err");
+  EXPECT_NE(lines_of(log, "inproc").find("did not return from poll within 10s of the stop request"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(lines_of(log, "isolated")
+                .find("did not finish poll within 10s of the stop request; "
+                      "the worker was killed"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(cursor("inproc"), "1");
+  EXPECT_EQ(cursor("isolated"), "1");
+}
+
 TEST_F(PluginFaults, IsolatedWorkersAreGoneAfterTheHostStops) {
   configure({{"quiet", "none", "process", "    interval: 1s\n", "      pages: \"0\"\n"}});
   pid_t pid = dir_.spawn({"run"}, "run");
   EXPECT_TRUE(wait_until([&] { return events_of("quiet") >= 4; }, 20));
   std::string log = dir_.read("run.err");
-  size_t at = log.find("plugin worker started (pid ");
-  ASSERT_NE(at, std::string::npos) << log;
-  pid_t worker = static_cast<pid_t>(std::stol(log.substr(at + 27)));
-  EXPECT_EQ(::kill(worker, 0), 0) << "the worker runs while the host does";
+  pid_t worker = worker_pid(log);
+  ASSERT_GT(worker, 0) << log;
+  EXPECT_TRUE(alive(worker)) << "the worker runs while the host does";
   EXPECT_EQ(count_of(log, "plugin worker started"), 1u) << "one worker serves every run";
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_child(pid, 30), 0);
-  EXPECT_TRUE(wait_until([&] { return ::kill(worker, 0) != 0; }, 5)) << "worker " << worker;
+  EXPECT_TRUE(wait_until([&] { return !alive(worker); }, 5)) << "worker " << worker;
+}
+
+TEST_F(PluginFaults, AWorkerBusyInItsPluginEndsWhenTheHostIsKilled) {
+  configure({{"stuck", "hang", "process", "    poll_timeout: 5m\n", "      fault_page: \"0\"\n"}});
+  pid_t pid = dir_.spawn({"once", "stuck"}, "once");
+  pid_t worker = -1;
+  EXPECT_TRUE(wait_until([&] { return (worker = worker_pid(dir_.read("once.err"))) > 0; }, 20));
+  ASSERT_GT(worker, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(alive(worker));
+  ::kill(pid, SIGKILL);
+  wait_child(pid, 10);
+  EXPECT_TRUE(wait_until([&] { return !alive(worker); }, 5)) << "worker " << worker;
 }
 
 TEST_F(PluginFaults, BadIsolationAndPollTimeoutAreConfigErrors) {
