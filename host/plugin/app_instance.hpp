@@ -10,10 +10,8 @@
 
 #include <siphon/plugin_api.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
