@@ -19,6 +19,7 @@
 #include "http/http_service.hpp"
 #include "log/log.hpp"
 #include "plugin/registry.hpp"
+#include "plugin/worker.hpp"
 #include "poller/app_runner.hpp"
 #include "poller/scheduler.hpp"
 #include "sink/sink.hpp"
@@ -484,6 +485,7 @@ int cmd_state(const Args& a) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& argv) {
+  if (!argv.empty() && argv[0] == kWorkerCommand) return run_plugin_worker();
   Args a;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& w = argv[i];

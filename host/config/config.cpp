@@ -90,7 +90,7 @@ struct Loader {
     }
     check_keys(node,
                {"name", "type", "enabled", "interval", "sink", "auth", "options", "rate_limit",
-                "run_timeout"},
+                "run_timeout", "isolation", "poll_timeout"},
                file, where);
     if (node["type"] && node["type"].IsScalar())
       app.type = node["type"].Scalar();
@@ -130,6 +130,24 @@ struct Loader {
         app.rate_limit = r;
     }
     if (node["sink"] && node["sink"].IsScalar()) app.sink = node["sink"].Scalar();
+    if (node["isolation"]) {
+      std::string v = node["isolation"].IsScalar() ? node["isolation"].Scalar() : "";
+      if (v == "in-process")
+        app.isolation = AppConfig::Isolation::kInProcess;
+      else if (v == "process")
+        app.isolation = AppConfig::Isolation::kProcess;
+      else
+        problem(file, where + "field isolation: \"" + v + "\" is not one of in-process, process");
+    }
+    if (node["poll_timeout"]) {
+      std::string why;
+      auto s = node["poll_timeout"].IsScalar() ? node["poll_timeout"].Scalar() : "";
+      auto v = parse_duration_seconds(s, &why);
+      if (!v || *v <= 0)
+        problem(file, where + "field poll_timeout: " + (v ? "must be positive" : why));
+      else
+        app.poll_timeout_ms = *v * 1000;
+    }
     for (const char* section : {"auth", "options"}) {
       const YAML::Node m = node[section];
       if (!m) continue;
@@ -197,8 +215,8 @@ struct Loader {
     YAML::Node root = parse(file);
     if (!root) return;
     check_keys(root,
-               {"plugin_dirs", "state", "include", "log_level", "log_format", "workers", "http",
-                "sinks", "apps"},
+               {"plugin_dirs", "state", "include", "log_level", "log_format", "workers",
+                "max_event_bytes", "http", "sinks", "apps"},
                file, "");
     const std::string& dir = cfg.dir;
     if (auto n = root["plugin_dirs"]) {
@@ -236,6 +254,14 @@ struct Loader {
         if (cfg.workers < 1 || cfg.workers > 256) throw YAML::Exception({}, "range");
       } catch (const YAML::Exception&) {
         problem(file, "workers: expected a whole number from 1 to 256");
+      }
+    }
+    if (auto n = root["max_event_bytes"]) {
+      try {
+        cfg.max_event_bytes = n.as<int64_t>();
+        if (cfg.max_event_bytes < 1) throw YAML::Exception({}, "range");
+      } catch (const YAML::Exception&) {
+        problem(file, "max_event_bytes: expected a positive whole number of bytes");
       }
     }
     if (auto h = root["http"]) {
@@ -327,6 +353,7 @@ struct Loader {
       cfg.sinks.push_back(out);
     }
     for (auto& app : cfg.apps) {
+      app.max_event_bytes = cfg.max_event_bytes;
       if (app.sink.empty()) app.sink = cfg.sinks.front().name;
       if (!cfg.find_sink(app.sink))
         problem(app.file, "app " + app.name + ": field sink: no sink named \"" + app.sink + "\"");

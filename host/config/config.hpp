@@ -42,6 +42,12 @@ struct AppConfig {
   std::vector<std::pair<std::string, std::string>> options;
   std::string file;  // config file that declared it
   std::string dir;   // its directory: base of relative ${file:} paths
+  // Where the plugin runs: in the host process, or in a worker process of its
+  // own ("process") so that a crash costs only this app.
+  enum class Isolation { kInProcess, kProcess };
+  Isolation isolation = Isolation::kInProcess;
+  int64_t poll_timeout_ms = 5 * 60 * 1000;  // longest one plugin call may take
+  int64_t max_event_bytes = 1024 * 1024;    // copied from the top-level key
 };
 
 struct Config {
@@ -52,6 +58,7 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
   int workers = 4;
+  int64_t max_event_bytes = 1024 * 1024;  // largest event a plugin may return
   HttpConfig http;
   std::vector<SinkConfig> sinks;
   std::vector<AppConfig> apps;

@@ -1,70 +1,212 @@
 #include "plugin/app_instance.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 
+#include "config/duration.hpp"
+#include "plugin/isolated_instance.hpp"
 #include "util/clock.hpp"
 
 namespace siphon {
+namespace {
+
+// Once a stop is requested, how long a plugin call may still take.
+constexpr int64_t kStopGraceMs = 10000;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+// The state the plugin's host callbacks reach through its siphon_host handle.
+struct AppInstance::Host {
+  siphon_host_api api{};
+  std::string app_name;
+  HttpService* http = nullptr;
+  StopSignal* stop = nullptr;
+  Redactor redactor;
+  HostForward* forward = nullptr;
+  RequestPolicy policy;
+  HttpResponse last_response;
+  std::vector<siphon_pair> last_headers;
+  // Set when a call passed its deadline: the host may be shutting down while
+  // the plugin still runs, so its callbacks no longer reach host services.
+  std::atomic<bool> abandoned{false};
+};
+
+// One plugin call's inputs and outputs, shared with the thread making it so
+// that a call that outlives its deadline still writes to live memory.
+struct AppInstance::Call {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::string thrown;  // what escaped the plugin, if anything
+  siphon_status status = SIPHON_ERROR;
+  // create
+  std::vector<siphon_pair> auth, options;
+  siphon_create_args create_args{};
+  siphon_instance* created = nullptr;
+  // poll
+  std::string cursor;
+  siphon_poll_args poll_args{};
+  siphon_poll_result result{};
+  // sleep_seconds
+  uint32_t polls_done = 0;
+  uint32_t seconds = 0;
+};
 
 AppInstance::AppInstance(const AppTypeInfo& type, const AppConfig& app,
                          std::vector<std::pair<std::string, std::string>> auth, HttpService* http,
                          StopSignal* stop, const Redactor& redactor)
-    : type_(type),
-      app_(app),
+    : c_(type.c),
+      plugin_name_(type.plugin ? type.plugin->name : type.type),
+      options_(app.options),
+      timeout_ms_(app.poll_timeout_ms),
       auth_(std::move(auth)),
-      http_(http),
-      stop_(stop),
-      redactor_(redactor) {
-  api_.struct_size = sizeof(api_);
-  api_.abi_major = SIPHON_ABI_MAJOR;
-  api_.abi_minor = SIPHON_ABI_MINOR;
-  api_.http = &AppInstance::http_cb;
-  api_.log = &AppInstance::log_cb;
-  api_.now_ms = &AppInstance::now_cb;
+      host_(std::make_unique<Host>()) {
+  if (type.plugin) library_ = type.plugin->library;
+  host_->app_name = app.name;
+  host_->http = http;
+  host_->stop = stop;
+  host_->redactor = redactor;
+  host_->api.struct_size = sizeof(host_->api);
+  host_->api.abi_major = SIPHON_ABI_MAJOR;
+  host_->api.abi_minor = SIPHON_ABI_MINOR;
+  host_->api.http = &AppInstance::http_cb;
+  host_->api.log = &AppInstance::log_cb;
+  host_->api.now_ms = &AppInstance::now_cb;
 }
 
 AppInstance::~AppInstance() {
-  if (instance_) type_.c->destroy(instance_);
+  if (host_->abandoned.load()) {
+    // A plugin call is still running on a thread nobody can stop. Its
+    // instance, host handle and library must outlive it, and it may never
+    // return: they are deliberately leaked (never destroyed, never unloaded),
+    // as destroying them under the running call would crash the host.
+    (void)host_.release();
+    (void)new std::shared_ptr<boost::dll::shared_library>(std::move(library_));
+    return;
+  }
+  if (instance_) c_->destroy(instance_);
 }
 
+void AppInstance::forward_to(HostForward* forward) { host_->forward = forward; }
+
 std::string AppInstance::plugin_error() const {
-  const char* e = instance_ ? type_.c->last_error(instance_) : nullptr;
+  const char* e = instance_ ? c_->last_error(instance_) : nullptr;
   std::string why = e && *e ? e : "no reason given";
-  return redactor_.apply(why);
+  return host_->redactor.apply(why);
+}
+
+bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& call,
+                              std::function<void(Call&)> fn) {
+  auto body = [fn = std::move(fn)](Call& c) {
+    try {
+      fn(c);
+    } catch (const std::exception& e) {
+      c.thrown = std::string("an exception escaped the plugin: ") + e.what();
+    } catch (...) {
+      c.thrown = "an exception escaped the plugin";
+    }
+  };
+  if (!bounded_) {
+    body(*call);
+    return true;
+  }
+  std::thread([call, body] {
+    body(*call);
+    {
+      std::lock_guard lock(call->mu);
+      call->done = true;
+    }
+    call->cv.notify_all();
+  }).detach();
+  int64_t deadline = steady_ms() + timeout_ms_;
+  int64_t stop_deadline = -1;
+  bool stopping = false;
+  std::unique_lock lock(call->mu);
+  while (!call->done) {
+    int64_t now = steady_ms();
+    if (host_->stop && host_->stop->requested() && stop_deadline < 0)
+      stop_deadline = now + kStopGraceMs;
+    if (stop_deadline >= 0 && now >= stop_deadline) {
+      stopping = true;
+      break;
+    }
+    if (now >= deadline) break;
+    call->cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(deadline - now, 200)));
+  }
+  if (call->done) return true;
+  host_->abandoned = true;
+  failure_ = "app " + host_->app_name + ": plugin " + plugin_name_ + " did not return from " +
+             what + " within " +
+             (stopping ? format_duration(kStopGraceMs / 1000) + " of the stop request"
+                       : format_duration(timeout_ms_ / 1000) + " (poll_timeout)") +
+             "; the call is abandoned (an in-process plugin cannot be stopped)";
+  return false;
 }
 
 std::string AppInstance::create(bool validate_only) {
-  std::vector<siphon_pair> auth, options;
-  for (const auto& [k, v] : auth_) auth.push_back({k.c_str(), v.c_str()});
-  for (const auto& [k, v] : app_.options) options.push_back({k.c_str(), v.c_str()});
-  siphon_create_args args{};
+  auto call = std::make_shared<Call>();
+  for (const auto& [k, v] : auth_) call->auth.push_back({k.c_str(), v.c_str()});
+  for (const auto& [k, v] : options_) call->options.push_back({k.c_str(), v.c_str()});
+  siphon_create_args& args = call->create_args;
   args.struct_size = sizeof(args);
-  args.app_name = app_.name.c_str();
-  args.auth = auth.data();
-  args.auth_count = static_cast<uint32_t>(auth.size());
-  args.options = options.data();
-  args.option_count = static_cast<uint32_t>(options.size());
-  args.host_api = &api_;
-  args.host = reinterpret_cast<siphon_host*>(this);
+  args.app_name = host_->app_name.c_str();
+  args.auth = call->auth.data();
+  args.auth_count = static_cast<uint32_t>(call->auth.size());
+  args.options = call->options.data();
+  args.option_count = static_cast<uint32_t>(call->options.size());
+  args.host_api = &host_->api;
+  args.host = reinterpret_cast<siphon_host*>(host_.get());
   args.validate_only = validate_only ? 1 : 0;
-  siphon_status st = type_.c->create(&args, &instance_);
+  const siphon_app_type* c = c_;
+  if (!run_bounded("create", call,
+                   [c](Call& k) { k.status = c->create(&k.create_args, &k.created); }))
+    return failure_;
+  instance_ = call->created;
+  if (!call->thrown.empty()) return host_->redactor.apply(call->thrown);
   if (instance_ == nullptr) return "plugin could not create an instance";
-  if (st != SIPHON_OK) return plugin_error();
+  if (call->status != SIPHON_OK) return plugin_error();
   return "";
 }
 
 PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
                               uint32_t poll_index) {
   PollOutcome out;
-  siphon_poll_args args{};
+  if (!failure_.empty() || instance_ == nullptr) {
+    out.error = failure_.empty() ? "no instance" : failure_;
+    return out;
+  }
+  auto call = std::make_shared<Call>();
+  call->cursor = cursor;
+  siphon_poll_args& args = call->poll_args;
   args.struct_size = sizeof(args);
-  args.cursor = cursor.data();
-  args.cursor_len = cursor.size();
+  args.cursor = call->cursor.data();
+  args.cursor_len = call->cursor.size();
   args.start_time_ms = start_time_ms;
   args.poll_index = poll_index;
-  siphon_poll_result result{};
-  out.status = type_.c->poll(instance_, &args, &result);
+  const siphon_app_type* c = c_;
+  siphon_instance* inst = instance_;
+  if (!run_bounded("poll", call,
+                   [c, inst](Call& k) { k.status = c->poll(inst, &k.poll_args, &k.result); })) {
+    out.error = failure_;
+    return out;
+  }
+  if (!call->thrown.empty()) {
+    out.error = host_->redactor.apply(call->thrown);
+    return out;
+  }
+  out.status = call->status;
+  const siphon_poll_result& result = call->result;
   if (out.status != SIPHON_OK) {
     out.error = plugin_error();
     return out;
@@ -103,22 +245,32 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
 }
 
 uint32_t AppInstance::sleep_seconds(uint32_t polls_done) {
-  return type_.c->sleep_seconds(instance_, polls_done);
+  if (!failure_.empty() || instance_ == nullptr) return 0;
+  auto call = std::make_shared<Call>();
+  call->polls_done = polls_done;
+  const siphon_app_type* c = c_;
+  siphon_instance* inst = instance_;
+  if (!run_bounded("sleep_seconds", call,
+                   [c, inst](Call& k) { k.seconds = c->sleep_seconds(inst, k.polls_done); }))
+    return 0;
+  return call->thrown.empty() ? call->seconds : 0;
 }
 
 siphon_status AppInstance::http_cb(siphon_host* host, const siphon_http_request* request,
                                    siphon_http_response* response) {
-  auto* self = reinterpret_cast<AppInstance*>(host);
+  auto* self = reinterpret_cast<Host*>(host);
   try {
-    self->last_response_ = HttpResponse{};
-    self->last_headers_.clear();
+    self->last_response = HttpResponse{};
+    self->last_headers.clear();
     siphon_http_response out{};
     out.struct_size = sizeof(out);
     siphon_status st = SIPHON_ERROR;
-    if (self->http_ == nullptr) {
-      self->last_response_.error = "no network while validating";
+    if (self->abandoned.load()) {
+      self->last_response.error = "the host abandoned this call (deadline passed)";
     } else if (request == nullptr || request->method == nullptr || request->url == nullptr) {
-      self->last_response_.error = "incomplete request (method and url are required)";
+      self->last_response.error = "incomplete request (method and url are required)";
+    } else if (self->http == nullptr && self->forward == nullptr) {
+      self->last_response.error = "no network while validating";
     } else {
       HttpRequest req;
       req.method = request->method;
@@ -127,18 +279,22 @@ siphon_status AppInstance::http_cb(siphon_host* host, const siphon_http_request*
         if (request->headers[i].name && request->headers[i].value)
           req.headers.emplace_back(request->headers[i].name, request->headers[i].value);
       if (request->body && request->body_len) req.body.assign(request->body, request->body_len);
-      st = self->http_->send(req, self->last_response_, self->stop_, &self->policy_);
-      if (log_enabled(LogLevel::kDebug))
-        log_line(LogLevel::kDebug, self->app_.name,
-                 req.method + " " + self->redactor_.apply(req.url.substr(0, req.url.find('?'))) +
-                     " -> " + std::to_string(self->last_response_.status) +
-                     (self->last_response_.error.empty() ? "" : " " + self->last_response_.error));
+      if (self->forward) {
+        st = self->forward->http(req, self->last_response);
+      } else {
+        st = self->http->send(req, self->last_response, self->stop, &self->policy);
+        if (log_enabled(LogLevel::kDebug))
+          log_line(LogLevel::kDebug, self->app_name,
+                   req.method + " " + self->redactor.apply(req.url.substr(0, req.url.find('?'))) +
+                       " -> " + std::to_string(self->last_response.status) +
+                       (self->last_response.error.empty() ? "" : " " + self->last_response.error));
+      }
     }
-    const HttpResponse& r = self->last_response_;
-    for (const auto& [k, v] : r.headers) self->last_headers_.push_back({k.c_str(), v.c_str()});
+    const HttpResponse& r = self->last_response;
+    for (const auto& [k, v] : r.headers) self->last_headers.push_back({k.c_str(), v.c_str()});
     out.status = r.status;
-    out.headers = self->last_headers_.data();
-    out.header_count = static_cast<uint32_t>(self->last_headers_.size());
+    out.headers = self->last_headers.data();
+    out.header_count = static_cast<uint32_t>(self->last_headers.size());
     out.body = r.body.data();
     out.body_len = r.body.size();
     out.error = r.error.c_str();
@@ -154,16 +310,42 @@ siphon_status AppInstance::http_cb(siphon_host* host, const siphon_http_request*
 }
 
 void AppInstance::log_cb(siphon_host* host, int32_t level, const char* message) {
-  auto* self = reinterpret_cast<AppInstance*>(host);
-  if (message == nullptr) return;
+  auto* self = reinterpret_cast<Host*>(host);
+  if (message == nullptr || self->abandoned.load()) return;
   try {
+    if (self->forward) {
+      self->forward->log(level, message);
+      return;
+    }
     LogLevel l = LogLevel::kInfo;
     if (level >= SIPHON_LOG_TRACE && level <= SIPHON_LOG_ERROR) l = static_cast<LogLevel>(level);
-    log_line(l, self->app_.name, self->redactor_.apply(message));
+    log_line(l, self->app_name, self->redactor.apply(message));
   } catch (...) {
   }
 }
 
-int64_t AppInstance::now_cb(siphon_host*) { return now_ms(); }
+int64_t AppInstance::now_cb(siphon_host* host) {
+  auto* self = reinterpret_cast<Host*>(host);
+  try {
+    if (self->forward && !self->abandoned.load()) return self->forward->now_ms();
+  } catch (...) {
+  }
+  return now_ms();
+}
+
+std::unique_ptr<PluginInstance> make_plugin_instance(
+    const AppTypeInfo& type, const AppConfig& app,
+    std::vector<std::pair<std::string, std::string>> auth, HttpService* http, StopSignal* stop,
+    const Redactor& redactor) {
+  if (app.isolation == AppConfig::Isolation::kProcess)
+    return std::make_unique<IsolatedInstance>(type, app, std::move(auth), http, stop, redactor);
+  return std::make_unique<AppInstance>(type, app, std::move(auth), http, stop, redactor);
+}
+
+}  // namespace siphon
+
+namespace siphon {
+
+void AppInstance::set_request_policy(RequestPolicy policy) { host_->policy = std::move(policy); }
 
 }  // namespace siphon

@@ -1,5 +1,6 @@
 #include "poller/app_runner.hpp"
 
+#include <algorithm>
 #include <siphon/auth_helpers.hpp>
 
 #include "config/secret_ref.hpp"
@@ -16,6 +17,10 @@ AppRunner::AppRunner(const AppConfig& app, const AppTypeInfo& type, Sink& sink, 
       http_(http),
       stop_(stop),
       records_(app.name, type.type, type.service) {}
+
+std::string AppRunner::plugin_name() const {
+  return type_.plugin ? type_.plugin->name : type_.type;
+}
 
 AppRunner::~AppRunner() {
   if (running_) abandon();
@@ -54,11 +59,44 @@ void AppRunner::fail(const std::string& why) {
   running_ = false;
 }
 
+void AppRunner::instance_lost() {
+  if (!instance_ || instance_->failure().empty()) return;
+  if (app_.isolation == AppConfig::Isolation::kInProcess) {
+    // The call still runs on a thread nobody can stop; the instance keeps
+    // what it needs alive (see ~AppInstance). The app stays off until restart.
+    disabled_ = instance_->failure();
+    log_line(LogLevel::kError, app_.name,
+             "app disabled: not scheduled again until siphon restarts (`isolation: process` "
+             "would let the host end the plugin and try again)");
+  } else {
+    restart_backoff_s_ = restart_backoff_s_ == 0
+                             ? 1
+                             : std::min<int64_t>(restart_backoff_s_ * 2, kMaxRestartBackoffS);
+    restart_after_ms_ = now_ms() + restart_backoff_s_ * 1000;
+    log_line(LogLevel::kWarn, app_.name,
+             "plugin worker restarts at the next run, not before " +
+                 std::to_string(restart_backoff_s_) + "s from now");
+  }
+  instance_.reset();
+  instance_auth_key_.clear();
+}
+
 bool AppRunner::begin(std::optional<int64_t> since_ms) {
   error_.clear();
   events_ = 0;
   polls_ = 0;
   sleep_seconds_ = 0;
+  if (!disabled_.empty()) {
+    error_ = "app disabled until siphon restarts: " + disabled_;
+    return false;
+  }
+  if (!instance_ && now_ms() < restart_after_ms_) {
+    // Not an error of this run: the failure was logged, the wait announced.
+    log_line(LogLevel::kDebug, app_.name,
+             "run skipped: plugin worker restart waits " +
+                 std::to_string((restart_after_ms_ - now_ms() + 999) / 1000) + "s more");
+    return false;
+  }
   std::string holder = state_.claim(app_.name, kClaimTtlMs);
   if (!holder.empty()) {
     error_ = "app is already running (held by " + holder + ")";
@@ -82,13 +120,18 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
   redactor_ = redactor;
   if (!instance_ || key != instance_auth_key_) {
     instance_.reset();
-    auto inst = std::make_unique<AppInstance>(type_, app_, *auth, &http_, &stop_, redactor_);
-    std::string why = inst->create(false);
-    if (!why.empty()) {
-      fail("plugin " + type_.plugin->name + " refused the app's settings: " + why);
+    instance_ = make_plugin_instance(type_, app_, *auth, &http_, &stop_, redactor_);
+    std::string why = instance_->create(false);
+    if (!instance_->failure().empty()) {
+      fail(instance_->failure());
+      instance_lost();
       return false;
     }
-    instance_ = std::move(inst);
+    if (!why.empty()) {
+      instance_.reset();
+      fail("plugin " + plugin_name() + " refused the app's settings: " + why);
+      return false;
+    }
     instance_auth_key_ = key;
   }
   // Apps of one service with the same credentials share one request budget.
@@ -119,6 +162,11 @@ AppRunner::Step AppRunner::step() {
   if (!running_) return Step::kFailed;
   PollOutcome out = instance_->poll(cursor_, start_ms_, polls_);
   ++polls_;
+  if (!instance_->failure().empty()) {
+    fail(instance_->failure());
+    instance_lost();
+    return Step::kFailed;
+  }
   if (out.status != SIPHON_OK) {
     // Refused credentials: the next run starts from a fresh instance (new token).
     if (out.status == SIPHON_AUTH_REJECTED) instance_auth_key_.clear();
@@ -126,18 +174,22 @@ AppRunner::Step AppRunner::step() {
                        : out.status == SIPHON_RETRY_LATER
                            ? "vendor unavailable, retry at next run: "
                            : "";
-    fail(kind + out.error);
+    fail("plugin " + plugin_name() + ": " + kind + out.error);
     return Step::kFailed;
   }
   std::string collected_at = rfc3339_ms(now_ms());
   line_buffer_.clear();
   for (size_t i = 0; i < out.events.size(); ++i) {
     std::string why;
-    if (!records_.append(line_buffer_, out.events[i], collected_at, why)) {
-      fail("plugin " + type_.plugin->name + " returned a bad event (#" + std::to_string(i) +
-           " of the page): " + why);
-      return Step::kFailed;
+    if (static_cast<int64_t>(out.events[i].size()) > app_.max_event_bytes) {
+      why = "event of " + std::to_string(out.events[i].size()) +
+            " bytes is over max_event_bytes (" + std::to_string(app_.max_event_bytes) + ")";
+    } else if (records_.append(line_buffer_, out.events[i], collected_at, why)) {
+      continue;
     }
+    fail("plugin " + plugin_name() + " returned a bad event (#" + std::to_string(i) +
+         " of the page; nothing of the page delivered, cursor kept): " + why);
+    return Step::kFailed;
   }
   try {
     sink_.deliver(line_buffer_);
@@ -158,8 +210,14 @@ AppRunner::Step AppRunner::step() {
              "run_timeout reached with more to poll; the next run continues from the cursor");
   } else if (out.has_more && !stop_.requested()) {
     sleep_seconds_ = instance_->sleep_seconds(polls_);
+    if (!instance_->failure().empty()) {
+      fail(instance_->failure());
+      instance_lost();
+      return Step::kFailed;
+    }
     return Step::kMore;
   }
+  restart_backoff_s_ = 0;
   std::string status = out.has_more ? "partial" : "succeeded";
   state_.finish(app_.name, status, "");
   running_ = false;

@@ -35,6 +35,8 @@ class AppRunner {
   // Starts a run. `since_ms` overrides the stored cursor for this run.
   // Returns false when the run cannot start (held elsewhere, bad secrets...);
   // error() says why, and the state records it unless another process holds it.
+  // error() is empty when a failed plugin worker still waits out its restart
+  // backoff, and disabled() set when the app is off until the host restarts.
   bool begin(std::optional<int64_t> since_ms = std::nullopt);
   // One poll, delivered and committed. kMore: call again after
   // sleep_before_next() seconds. kDone/kFailed: the run is over.
@@ -47,9 +49,16 @@ class AppRunner {
   int64_t events_this_run() const { return events_; }
   int64_t interval_seconds() const;
   const AppConfig& app() const { return app_; }
+  // Set once an in-process plugin call passed its deadline: the app is not
+  // run again until the host restarts. Says why.
+  const std::string& disabled() const { return disabled_; }
 
  private:
   void fail(const std::string& why);
+  // After a call that left the instance unusable: an in-process instance is
+  // given up for good, a worker is restarted at a later run, with backoff.
+  void instance_lost();
+  std::string plugin_name() const;
   std::optional<std::vector<std::pair<std::string, std::string>>> resolve_auth();
 
   const AppConfig& app_;
@@ -60,7 +69,7 @@ class AppRunner {
   StopSignal& stop_;
   RecordWriter records_;
   Redactor redactor_;
-  std::unique_ptr<AppInstance> instance_;
+  std::unique_ptr<PluginInstance> instance_;
   std::string instance_auth_key_;  // resolved auth the instance was made with
   bool running_ = false;
   std::string cursor_;
@@ -71,10 +80,15 @@ class AppRunner {
   int64_t events_ = 0;
   std::string error_;
   std::string line_buffer_;
+  std::string disabled_;
+  int64_t restart_backoff_s_ = 0;  // wait before the next worker start
+  int64_t restart_after_ms_ = 0;   // no worker start before this time
 };
 
 // How long a claim lasts without a commit renewing it.
 constexpr int64_t kClaimTtlMs = 15 * 60 * 1000;
+// Longest wait before a failed plugin worker is started again.
+constexpr int64_t kMaxRestartBackoffS = 5 * 60;
 
 }  // namespace siphon
 

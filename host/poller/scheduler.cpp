@@ -73,6 +73,8 @@ void Scheduler::execute(const Task& task) {
       log_line(LogLevel::kError, r.app().name, std::string("run failed: ") + e.what());
     }
   }
+  // An app whose plugin call was abandoned is not scheduled again (logged once).
+  if (!r.disabled().empty()) return;
   std::lock_guard lock(mu_);
   if (step == AppRunner::Step::kMore) {
     queue_.push({now_ms() + static_cast<int64_t>(r.sleep_before_next()) * 1000, task.app, true});
