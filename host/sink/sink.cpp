@@ -8,6 +8,8 @@
 #include <csignal>
 #include <cstring>
 
+#include "log/log.hpp"
+
 namespace siphon {
 namespace {
 
@@ -48,8 +50,45 @@ void FileSink::open() {
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0)
     throw SinkError("sink " + name() + ": cannot open " + path_ + ": " + std::strerror(errno));
+  drop_incomplete_tail(fd);
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+}
+
+void FileSink::drop_incomplete_tail(int fd) {
+  // A process killed inside write() (SIGKILL, power loss) can leave the end
+  // of a record without its newline. That page's cursor was never committed,
+  // so the page is delivered again; the broken tail is cut so that the next
+  // record starts on a line of its own.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
+  int rd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (rd < 0) return;
+  char buf[4096];
+  off_t end = st.st_size;
+  off_t keep = -1;
+  while (end > 0 && keep < 0) {
+    off_t start = end > static_cast<off_t>(sizeof buf) ? end - static_cast<off_t>(sizeof buf) : 0;
+    ssize_t n = ::pread(rd, buf, static_cast<size_t>(end - start), start);
+    if (n <= 0) break;
+    if (end == st.st_size && buf[n - 1] == '\n') {
+      ::close(rd);
+      return;  // complete
+    }
+    for (ssize_t i = n - 1; i >= 0; --i)
+      if (buf[i] == '\n') {
+        keep = start + i + 1;
+        break;
+      }
+    if (keep < 0 && start == 0) keep = 0;
+    end = start;
+  }
+  ::close(rd);
+  if (keep >= 0 && keep < st.st_size && ::ftruncate(fd, keep) == 0)
+    log_line(LogLevel::kWarn, "",
+             "sink " + name() + ": removed " + std::to_string(st.st_size - keep) +
+                 " bytes of an incomplete record at the end of " + path_ +
+                 " (left by an interrupted write; those events are delivered again)");
 }
 
 void FileSink::reopen() {

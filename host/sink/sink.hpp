@@ -51,6 +51,7 @@ class FileSink : public Sink {
 
  private:
   void open();
+  void drop_incomplete_tail(int fd);
   std::string path_;
   bool sync_;
   int fd_ = -1;

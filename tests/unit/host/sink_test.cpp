@@ -36,6 +36,23 @@ TEST(FileSinkTest, AppendsToExistingContent) {
   EXPECT_EQ(read_file(path), "{\"old\":1}\n{\"new\":1}\n{\"new\":2}\n{\"new\":3}\n");
 }
 
+TEST(FileSinkTest, AnIncompleteRecordLeftByAKilledWriterIsCutAtOpen) {
+  TempDir dir;
+  std::string tail(5000, 'x');  // longer than one read-back chunk
+  std::string path = dir.write("events.jsonl", "{\"a\":1}\n{\"b\":2}\n{\"c\":\"" + tail);
+  FileSink sink("out", path, true);
+  sink.deliver("{\"c\":3}\n");
+  EXPECT_EQ(read_file(path), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+}
+
+TEST(FileSinkTest, AFileWithoutAnyCompleteRecordIsEmptiedAtOpen) {
+  TempDir dir;
+  std::string path = dir.write("events.jsonl", "{\"half");
+  FileSink sink("out", path, false);
+  sink.deliver("{\"whole\":1}\n");
+  EXPECT_EQ(read_file(path), "{\"whole\":1}\n");
+}
+
 TEST(FileSinkTest, ReopenKeepsAppendingToThePath) {
   TempDir dir;
   std::string path = dir.file("events.jsonl");
