@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "cli/auth_set.hpp"
 #include "cli/validate.hpp"
 #include "config/config.hpp"
 #include "config/duration.hpp"
@@ -49,6 +50,10 @@ commands:
   state reset APP [--since TIME]
                                 forget the cursor; the next run starts from now - interval,
                                 or from TIME
+  auth set APP                  ask for each auth field of the app (secrets without echo;
+                                one value a line when stdin is not a terminal), validate,
+                                write secrets/APP.FIELD (0600) beside the config and print
+                                the auth: lines to use
   --version                     Siphon's version and the plugin ABI version it accepts
   --help                        this text
 
@@ -140,7 +145,10 @@ bool load(const Args& a, Host& h, bool need_valid_apps) {
   std::string path = default_config_path(a.config);
   h.cfg = load_config(path, problems);
   log_setup(a.log_level.empty() ? h.cfg.log_level : a.log_level, h.cfg.log_format);
-  if (problems.empty()) h.registry.load_dirs(h.cfg.plugin_dirs);
+  if (problems.empty()) {
+    if (!h.cfg.plugin_pin.empty()) h.registry.set_pin_file(h.cfg.plugin_pin);
+    h.registry.load_dirs(h.cfg.plugin_dirs);
+  }
   for (const auto& r : h.registry.refused())
     log_line(LogLevel::kWarn, "", "plugin refused: " + r.file + ": " + r.reason);
   if (problems.empty() && need_valid_apps) validate_apps(h.cfg, h.registry, problems, false);
@@ -163,12 +171,18 @@ int cmd_plugins(const Args& a) {
     for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
     return 1;
   }
+  if (!h.cfg.plugin_pin.empty()) h.registry.set_pin_file(h.cfg.plugin_pin);
   h.registry.load_dirs(h.cfg.plugin_dirs);
   if (a.json) {
     Json w;
     w.StartObject();
     w.Key("abi");
     w.String(std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR));
+    w.Key("plugin_pin");
+    if (h.cfg.plugin_pin.empty())
+      w.Null();
+    else
+      w.String(h.cfg.plugin_pin);
     w.Key("plugins");
     w.StartArray();
     for (const auto& p : h.registry.plugins()) {
@@ -234,6 +248,9 @@ int cmd_plugins(const Args& a) {
   for (size_t i = 0; i < h.cfg.plugin_dirs.size(); ++i)
     std::printf("%s%s", i ? ", " : "", h.cfg.plugin_dirs[i].c_str());
   std::printf("\n");
+  if (!h.cfg.plugin_pin.empty())
+    std::printf("plugin pin file: %s (%zu digests)\n", h.cfg.plugin_pin.c_str(),
+                h.registry.pinned_digests());
   for (const auto& p : h.registry.plugins()) {
     std::printf("\n%s %s (ABI %u.%u) %s\n", p->name.c_str(), p->version.c_str(), p->abi_major,
                 p->abi_minor, p->file.c_str());
@@ -271,6 +288,7 @@ int cmd_check(const Args& a) {
   h.cfg = load_config(path, problems);
   log_setup(a.log_level.empty() ? "warn" : a.log_level, "text");
   if (problems.empty()) {
+    if (!h.cfg.plugin_pin.empty()) h.registry.set_pin_file(h.cfg.plugin_pin);
     h.registry.load_dirs(h.cfg.plugin_dirs);
     for (const auto& r : h.registry.refused())
       std::fprintf(stderr, "warning: plugin refused: %s: %s\n", r.file.c_str(), r.reason.c_str());
@@ -538,6 +556,11 @@ int run_cli(const std::vector<std::string>& argv) {
   if (cmd == "run") return cmd_run(a);
   if (cmd == "once") return cmd_once(a);
   if (cmd == "state") return cmd_state(a);
+  if (cmd == "auth") {
+    if (a.words.size() != 3 || a.words[1] != "set") return usage_error("auth takes: set APP");
+    if (a.json) return usage_error("auth set has no --json");
+    return auth_set(default_config_path(a.config), a.log_level, a.words[2]);
+  }
   return usage_error("unknown command \"" + cmd + "\"");
 }
 

@@ -196,12 +196,19 @@ struct Loader {
       problem(file, "cannot be read");
     } catch (const YAML::ParserException& e) {
       problem(file, "line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    } catch (const std::exception&) {
+      // A folder (or another unreadable kind of file) throws from the stream.
+      std::error_code ec;
+      problem(file,
+              fs::is_directory(file, ec) ? "is a folder, not a config file" : "cannot be read");
     }
     return {};
   }
 
   void load_include(const std::string& file) {
     if (!seen_files.insert(file).second) return;
+    std::error_code ec;
+    if (fs::is_directory(file, ec)) return;  // a pattern like conf.d/* also meets sub-folders
     YAML::Node root = parse(file);
     if (!root) return;
     check_keys(root, {"apps"}, file, "");
@@ -215,8 +222,8 @@ struct Loader {
     YAML::Node root = parse(file);
     if (!root) return;
     check_keys(root,
-               {"plugin_dirs", "state", "include", "log_level", "log_format", "workers",
-                "max_event_bytes", "http", "sinks", "apps"},
+               {"plugin_dirs", "plugin_pin", "state", "include", "log_level", "log_format",
+                "workers", "max_event_bytes", "http", "sinks", "apps"},
                file, "");
     const std::string& dir = cfg.dir;
     if (auto n = root["plugin_dirs"]) {
@@ -230,6 +237,13 @@ struct Loader {
     } else {
       cfg.plugin_dirs.push_back(SIPHON_DEFAULT_PLUGIN_DIR);
     }
+    if (auto n = root["plugin_pin"])
+      if (auto pin = scalar(n, file, "plugin_pin")) {
+        if (pin->empty())
+          problem(file, "plugin_pin: expected a file of sha256 digests");
+        else
+          cfg.plugin_pin = absolute_from(dir, *pin);
+      }
     std::string state = "sqlite:siphon-state.db";
     if (auto n = root["state"]) state = scalar(n, file, "state").value_or(state);
     if (state.rfind("sqlite:", 0) != 0 || state.size() == 7)
@@ -293,7 +307,7 @@ struct Loader {
     }
     if (auto s = root["sinks"]) {
       if (!s.IsSequence()) problem(file, "sinks: expected a list");
-      for (const auto& n : s) {
+      for (const auto& n : s.IsSequence() ? s : YAML::Node(YAML::NodeType::Sequence)) {
         if (!n.IsMap()) {
           problem(file, "sinks: each sink must be a mapping");
           continue;
@@ -384,7 +398,12 @@ Config load_config(const std::string& path, std::vector<std::string>& problems) 
     return cfg;
   }
   Loader loader{problems, cfg, {}};
-  loader.load_main(p.string());
+  try {
+    loader.load_main(p.string());
+  } catch (const YAML::Exception& e) {
+    // A shape the checks above did not foresee: a problem, never a crash.
+    problems.push_back(p.string() + ": unexpected structure: " + e.msg);
+  }
   return cfg;
 }
 

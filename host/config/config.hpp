@@ -54,6 +54,7 @@ struct Config {
   std::string path;  // the main file, absolute
   std::string dir;
   std::vector<std::string> plugin_dirs;  // absolute
+  std::string plugin_pin;                // absolute; "" = no digest allowlist
   std::string state_path;                // absolute SQLite path
   std::string log_level = "info";
   std::string log_format = "text";  // text | json

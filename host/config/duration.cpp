@@ -15,6 +15,10 @@ std::optional<int64_t> unit_seconds(std::string_view unit) {
   return std::nullopt;
 }
 
+// Longer durations are surely typing errors, and larger values would
+// overflow once turned into milliseconds.
+constexpr int64_t kMaxSeconds = 100LL * 366 * 86400;
+
 std::optional<int64_t> to_int(std::string_view s) {
   int64_t v = 0;
   if (s.empty()) return std::nullopt;
@@ -47,10 +51,12 @@ std::optional<int64_t> parse_duration_seconds(std::string_view text, std::string
         singular ? s.substr(m[2].offset, m[2].length) : s.substr(m[4].offset, m[4].length);
     if (!singular && n == "1") return fail("\"" + s + "\": use the singular unit with 1");
     auto count = to_int(n);
-    if (!count) return fail("\"" + s + "\": bad number");
+    if (!count || *count > kMaxSeconds / *unit_seconds(unit))
+      return fail("\"" + s + "\": longer than 100 years");
     return *count * *unit_seconds(unit);
   }
-  if (auto bare = to_int(text)) return *bare;
+  auto too_long = [&] { return fail("\"" + std::string(text) + "\" is longer than 100 years"); };
+  if (auto bare = to_int(text)) return *bare > kMaxSeconds ? too_long() : *bare;
   // Sequence of <number><unit>, e.g. 1h30m.
   int64_t total = 0;
   size_t i = 0;
@@ -63,6 +69,7 @@ std::optional<int64_t> parse_duration_seconds(std::string_view text, std::string
     auto u = unit_seconds(text.substr(j, k - j));
     if (!n || !u)
       return fail("\"" + std::string(text) + "\" is not a duration (examples: 30s, 10m, 1h, 1d)");
+    if (*n > (kMaxSeconds - total) / *u) return too_long();
     total += *n * *u;
     i = k;
   }

@@ -10,6 +10,11 @@
 #include <sstream>
 
 namespace siphon {
+namespace {
+
+constexpr off_t kMaxSecretFileBytes = 1024 * 1024;
+
+}  // namespace
 
 bool has_secret_ref(const std::string& text) {
   return text.find("${env:") != std::string::npos || text.find("${file:") != std::string::npos;
@@ -40,6 +45,12 @@ std::string resolve_secret_refs(const std::string& text, const std::string& base
       std::filesystem::path p(ref.substr(5));
       if (p.empty()) throw SecretRefError("${file:} names no file");
       if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+      // A FIFO or device (a typo like ${file:/dev/zero}) would block or never end.
+      struct stat target {};
+      if (::stat(p.c_str(), &target) == 0 && !S_ISREG(target.st_mode))
+        throw SecretRefError("secret file " + p.string() + " is not a regular file");
+      if (::stat(p.c_str(), &target) == 0 && target.st_size > kMaxSecretFileBytes)
+        throw SecretRefError("secret file " + p.string() + " is larger than 1 MiB");
       std::ifstream in(p, std::ios::binary);
       if (!in)
         throw SecretRefError("secret file " + p.string() +

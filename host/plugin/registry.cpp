@@ -1,11 +1,19 @@
 #include "plugin/registry.hpp"
 
+#include <Poco/Crypto/DigestEngine.h>
 #include <Poco/Exception.h>
 #include <Poco/RegularExpression.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -94,9 +102,84 @@ AppTypeInfo describe(const siphon_app_type* t, size_t index) {
   return info;
 }
 
+// Why a file or folder is not safe to load code from, or "": it must be owned
+// by root or by the user running siphon, and writable by nobody else.
+std::string unsafe_owner_or_mode(const std::string& what, const struct stat& st) {
+  if (st.st_uid != 0 && st.st_uid != ::geteuid())
+    return what + " is owned by uid " + std::to_string(st.st_uid) +
+           ", neither root nor the user running siphon (uid " + std::to_string(::geteuid()) + ")";
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return what + " is writable by " + ((st.st_mode & S_IWOTH) ? "others" : "its group") +
+           " (mode " + mode + "); chmod go-w it";
+  }
+  return "";
+}
+
+// Closes a descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string sha256_of(int fd) {
+  Poco::Crypto::DigestEngine engine("SHA256");
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Refusal{std::string("cannot be read: ") + std::strerror(errno)};
+    if (n == 0) break;
+    engine.update(buf, static_cast<size_t>(n));
+  }
+  return Poco::Crypto::DigestEngine::digestToHex(engine.digest());
+}
+
 }  // namespace
 
 PluginRegistry::PluginRegistry() = default;
+
+void PluginRegistry::set_pin_file(const std::string& pin_file) {
+  pin_file_ = pin_file;
+  pin_error_.clear();
+  pins_.clear();
+  std::string at = "plugin pin file " + pin_file;
+  struct stat st {};
+  if (::stat(pin_file.c_str(), &st) != 0) {
+    pin_error_ = at + " cannot be read: " + std::strerror(errno);
+    return;
+  }
+  if (std::string why = unsafe_owner_or_mode(at, st); !why.empty()) {
+    pin_error_ = why;
+    return;
+  }
+  std::ifstream in(pin_file);
+  if (!in) {
+    pin_error_ = at + " cannot be read: " + std::strerror(errno);
+    return;
+  }
+  static const std::regex kLine("^([0-9a-fA-F]{64}) [ *](.+)$");
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::smatch m;
+    if (!std::regex_match(line, m, kLine)) {
+      pin_error_ = at + " line " + std::to_string(n) +
+                   ": expected \"<sha256 hex>  <file name>\" as sha256sum writes it";
+      pins_.clear();
+      return;
+    }
+    std::string digest = m[1];
+    std::transform(digest.begin(), digest.end(), digest.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    pins_.insert(digest);
+  }
+}
 PluginRegistry::~PluginRegistry() = default;
 
 void PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
@@ -104,6 +187,16 @@ void PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
       refused_.push_back({dir, "plugin folder does not exist or is not a folder"});
+      continue;
+    }
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+      refused_.push_back(
+          {dir, std::string("plugin folder cannot be read: ") + std::strerror(errno)});
+      continue;
+    }
+    if (std::string why = unsafe_owner_or_mode("plugin folder", st); !why.empty()) {
+      refused_.push_back({dir, why + "; none of its files is loaded"});
       continue;
     }
     std::vector<std::string> files;
@@ -116,6 +209,20 @@ void PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
 
 bool PluginRegistry::load_file(const std::string& path) {
   try {
+    // The checks and the digest read the file through one descriptor; the
+    // file loaded must still be that one (same inode, size and time).
+    Fd file;
+    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file.fd < 0) throw Refusal{std::string("cannot be opened: ") + std::strerror(errno)};
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Refusal{"not a regular file"};
+    if (std::string why = unsafe_owner_or_mode("file", st); !why.empty()) throw Refusal{why};
+    if (!pin_error_.empty()) throw Refusal{pin_error_};
+    if (!pin_file_.empty()) {
+      std::string digest = sha256_of(file.fd);
+      if (!pins_.count(digest))
+        throw Refusal{"sha256 " + digest + " is not listed in plugin pin file " + pin_file_};
+    }
     auto lib = std::make_shared<boost::dll::shared_library>();
     try {
       lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
@@ -130,6 +237,11 @@ bool PluginRegistry::load_file(const std::string& path) {
       }
       throw Refusal{"not a loadable library: " + why};
     }
+    struct stat now {};
+    if (::stat(path.c_str(), &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev ||
+        now.st_size != st.st_size || now.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
+      throw Refusal{"file changed while it was being loaded"};
     if (!lib->has(SIPHON_ENTRY_SYMBOL))
       throw Refusal{"entry symbol " SIPHON_ENTRY_SYMBOL " not found"};
     auto entry = lib->get<const siphon_plugin*(uint32_t, uint32_t)>(SIPHON_ENTRY_SYMBOL);

@@ -2,6 +2,11 @@
 // Boost.DLL (RTLD_NOW), checks each descriptor against the ABI rules, and
 // keeps the app types of the plugins it accepted. A file it refuses is listed
 // with one reason; loading goes on with the next file.
+//
+// Before a file is opened it must be safe to run: the file and its folder
+// are owned by root or by the user running siphon and writable by nobody
+// else (no group or world write bit). With a pin file (config key
+// plugin_pin), a file loads only when its SHA-256 digest is listed there.
 #ifndef SIPHON_HOST_PLUGIN_REGISTRY_HPP
 #define SIPHON_HOST_PLUGIN_REGISTRY_HPP
 
@@ -9,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,8 +67,17 @@ class PluginRegistry {
   PluginRegistry(const PluginRegistry&) = delete;
   PluginRegistry& operator=(const PluginRegistry&) = delete;
 
-  // Tries every *.so in each folder (sorted by name). A missing folder is
-  // reported as a refusal of the folder itself.
+  // Only files whose SHA-256 digest is listed in `pin_file` load from now on.
+  // The file has sha256sum's format, "<64 hex digits>  <file name>" a line
+  // ('#' comments and blank lines allowed); the name is for the reader. A pin
+  // file that cannot be read or parsed, or that others may write, refuses
+  // every plugin (with that reason).
+  void set_pin_file(const std::string& pin_file);
+  const std::string& pin_file() const { return pin_file_; }
+  size_t pinned_digests() const { return pins_.size(); }
+
+  // Tries every *.so in each folder (sorted by name). A missing folder, or
+  // one that others may write, is reported as a refusal of the folder itself.
   void load_dirs(const std::vector<std::string>& dirs);
   // Tries one file; returns false (and records the reason) when refused.
   bool load_file(const std::string& path);
@@ -76,6 +91,9 @@ class PluginRegistry {
   std::vector<std::unique_ptr<PluginInfo>> plugins_;
   std::map<std::string, std::unique_ptr<AppTypeInfo>> types_;
   std::vector<RefusedPlugin> refused_;
+  std::string pin_file_;
+  std::string pin_error_;  // set when the pin file is unusable: every file is refused
+  std::set<std::string> pins_;
 };
 
 }  // namespace siphon
