@@ -14,9 +14,10 @@
 //   {"port":P,"base_url":"http://127.0.0.1:P","token":"<bearer for the ceiling program>"}
 // and writes the app's config.json to --keyfile. On standard input it takes
 // commands, each answered by one JSON line on standard output:
-//   stats   {"token_requests":..,"data_requests":..,"connections":..,"bytes":..}
+//   stats   {"token_requests":..,"data_requests":..,"connections":..,"bytes":..,"cpu_s":..}
 //   quit    stops.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -40,6 +41,8 @@ using siphon::imitation::Reply;
 using siphon::imitation::Request;
 
 namespace {
+
+double cpu_seconds();
 
 constexpr size_t kDistinctPages = 8;  // entry texts repeat with this period (in pages)
 
@@ -73,7 +76,8 @@ class BenchImitation : public BoxImitation {
     return "{\"token_requests\":" + std::to_string(token_requests_.load()) +
            ",\"data_requests\":" + std::to_string(data_requests_.load()) +
            ",\"connections\":" + std::to_string(connections()) +
-           ",\"bytes\":" + std::to_string(bytes_.load()) + "}";
+           ",\"bytes\":" + std::to_string(bytes_.load()) +
+           ",\"cpu_s\":" + std::to_string(cpu_seconds()) + "}";
   }
 
  protected:
@@ -172,6 +176,14 @@ class BenchImitation : public BoxImitation {
   std::set<std::string> tokens_;
   std::atomic<size_t> token_requests_{0}, data_requests_{0}, bytes_{0};
 };
+
+// CPU seconds (user + system) this process has used.
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 int usage() {
   std::fprintf(stderr,
