@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <string_view>
 #include <siphon/sdk.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench_events.hpp"
@@ -94,8 +94,7 @@ struct EntrySplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, EntrySpli
     return true;
   }
   bool EndObject(rapidjson::SizeType) {
-    if (--depth == 2 && in_entries)
-      logs->add(std::string_view(base + start, is->Tell() - start));
+    if (--depth == 2 && in_entries) logs->add(std::string_view(base + start, is->Tell() - start));
     return true;
   }
   bool StartArray() {
