@@ -65,11 +65,6 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
   args.poll_index = poll_index;
   siphon_poll_result result{};
   out.status = type_.c->poll(instance_, &args, &result);
-  // The last HTTP response is the plugin's to read only during the poll:
-  // free its body now rather than hold a page per idle app.
-  last_response_ = HttpResponse{};
-  last_headers_.clear();
-  last_headers_.shrink_to_fit();
   if (out.status != SIPHON_OK) {
     out.error = plugin_error();
     return out;
