@@ -1,0 +1,236 @@
+// Micro benchmarks of the per-event hot path: parsing a page as a plugin
+// does, serialising its events into the SDK's Logs, building the output
+// records (the host's pass-through design, and a parse-and-rewrite design for
+// comparison), writing a page of records to a file sink, and validating auth
+// values against their regexes. Throughput is reported per event or byte.
+#include <benchmark/benchmark.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <siphon/sdk.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench_events.hpp"
+#include "cli/validate.hpp"
+#include "sink/record.hpp"
+#include "sink/sink.hpp"
+
+namespace {
+
+using siphon::bench::kMaxLimit;
+
+const std::string& page() {
+  static const std::string p = siphon::bench::make_page(0, kMaxLimit, "2026-11-27T10:15:32-07:00");
+  return p;
+}
+
+// The page's events, each as its own JSON text (what a plugin hands the host).
+const std::vector<std::string>& events() {
+  static const std::vector<std::string> e = [] {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < kMaxLimit; ++i)
+      out.push_back(siphon::bench::make_event(i, "2026-11-27T10:15:32-07:00"));
+    return out;
+  }();
+  return e;
+}
+
+void set_counters(benchmark::State& state, size_t events_per_iteration, size_t bytes) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events_per_iteration));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+
+// A plugin's first step: the page body into a DOM.
+void BM_ParsePage(benchmark::State& state) {
+  for (auto _ : state) {
+    rapidjson::Document doc;
+    doc.Parse(page().data(), page().size());
+    benchmark::DoNotOptimize(doc.IsObject());
+  }
+  set_counters(state, kMaxLimit, page().size());
+}
+BENCHMARK(BM_ParsePage);
+
+// Parse plus each entry serialised into siphon::Logs (Logs::add(Value)).
+void BM_ParsePageIntoLogs(benchmark::State& state) {
+  for (auto _ : state) {
+    rapidjson::Document doc;
+    doc.Parse(page().data(), page().size());
+    siphon::Logs logs;
+    for (const auto& entry : doc["entries"].GetArray()) logs.add(entry);
+    benchmark::DoNotOptimize(logs.buffer().data());
+  }
+  set_counters(state, kMaxLimit, page().size());
+}
+BENCHMARK(BM_ParsePageIntoLogs);
+
+// The pass-through design on the plugin side, for comparison with
+// BM_ParsePageIntoLogs: one validating SAX parse of the page that records
+// where each entry of "entries" starts and ends, then each entry's bytes
+// into Logs as they are (no DOM, no re-serialising).
+struct EntrySplitter : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, EntrySplitter> {
+  const rapidjson::StringStream* is = nullptr;
+  const char* base = nullptr;
+  siphon::Logs* logs = nullptr;
+  int depth = 0;
+  bool in_entries = false, key_is_entries = false;
+  size_t start = 0;
+  bool Default() {
+    key_is_entries = false;
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key_is_entries = depth == 1 && std::string_view(s, n) == "entries";
+    return true;
+  }
+  bool StartObject() {
+    if (in_entries && depth == 2) start = is->Tell() - 1;
+    ++depth;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) {
+    if (--depth == 2 && in_entries) logs->add(std::string_view(base + start, is->Tell() - start));
+    return true;
+  }
+  bool StartArray() {
+    in_entries = depth == 1 && key_is_entries;
+    ++depth;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    if (--depth == 1) in_entries = false;
+    return true;
+  }
+};
+
+void BM_SplitPageIntoLogs(benchmark::State& state) {
+  for (auto _ : state) {
+    siphon::Logs logs;
+    rapidjson::StringStream is(page().c_str());
+    EntrySplitter splitter;
+    splitter.is = &is;
+    splitter.base = page().c_str();
+    splitter.logs = &logs;
+    rapidjson::Reader reader;
+    if (!reader.Parse<rapidjson::kParseValidateEncodingFlag>(is, splitter) ||
+        logs.size() != kMaxLimit)
+      state.SkipWithError("split failed");
+    benchmark::DoNotOptimize(logs.buffer().data());
+  }
+  set_counters(state, kMaxLimit, page().size());
+}
+BENCHMARK(BM_SplitPageIntoLogs);
+
+// The host's record: validating parse, then prefix + event bytes + suffix.
+void BM_RecordPassThrough(benchmark::State& state) {
+  siphon::RecordWriter writer("bench", "box_admin_events", "box");
+  const std::string collected_at = "2026-11-27T17:00:00.123Z";
+  std::string out, why;
+  size_t bytes = 0;
+  for (const auto& e : events()) bytes += e.size();
+  for (auto _ : state) {
+    out.clear();
+    for (const auto& e : events())
+      if (!writer.append(out, e, collected_at, why)) state.SkipWithError(why.c_str());
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_counters(state, kMaxLimit, bytes);
+}
+BENCHMARK(BM_RecordPassThrough);
+
+// The alternative design: parse each event into a DOM and write the record
+// with RapidJSON's Writer (the event re-serialised).
+void BM_RecordParseAndRewrite(benchmark::State& state) {
+  const std::string collected_at = "2026-11-27T17:00:00.123Z";
+  std::string out;
+  size_t bytes = 0;
+  for (const auto& e : events()) bytes += e.size();
+  rapidjson::StringBuffer sb;
+  for (auto _ : state) {
+    out.clear();
+    for (const auto& e : events()) {
+      rapidjson::Document doc;
+      doc.Parse(e.data(), e.size());
+      if (doc.HasParseError() || !doc.IsObject()) state.SkipWithError("bad event");
+      sb.Clear();
+      rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+      w.StartObject();
+      w.Key("app");
+      w.String("bench");
+      w.Key("type");
+      w.String("box_admin_events");
+      w.Key("service");
+      w.String("box");
+      w.Key("collected_at");
+      w.String(collected_at.data(), static_cast<rapidjson::SizeType>(collected_at.size()));
+      w.Key("event");
+      doc.Accept(w);
+      w.EndObject();
+      out.append(sb.GetString(), sb.GetSize());
+      out += '\n';
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_counters(state, kMaxLimit, bytes);
+}
+BENCHMARK(BM_RecordParseAndRewrite);
+
+// One page of records written to a file sink; arg 1 = fdatasync (the default).
+void BM_FileSinkDeliver(benchmark::State& state) {
+  const bool sync = state.range(0) != 0;
+  char path[] = "/tmp/siphon-micro-bench-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) {
+    state.SkipWithError("cannot create a temporary file");
+    return;
+  }
+  ::close(fd);
+  siphon::RecordWriter writer("bench", "box_admin_events", "box");
+  std::string lines, why;
+  for (const auto& e : events()) writer.append(lines, e, "2026-11-27T17:00:00.123Z", why);
+  {
+    siphon::FileSink sink("bench", path, sync);
+    int64_t n = 0;
+    for (auto _ : state) {
+      sink.deliver(lines);
+      if (++n % 64 == 0) {  // keep the file small
+        state.PauseTiming();
+        if (::truncate(path, 0) != 0) state.SkipWithError("cannot truncate");
+        state.ResumeTiming();
+      }
+    }
+  }
+  ::unlink(path);
+  set_counters(state, kMaxLimit, lines.size());
+}
+BENCHMARK(BM_FileSinkDeliver)->Arg(0)->Arg(1)->ArgName("sync");
+
+// The auth check `siphon check` and every run start do: a whole-value PCRE
+// match (Box's key-file regex over a 2 KB document; Duo's host name).
+void BM_AuthFullMatchKeyfile(benchmark::State& state) {
+  std::string keyfile = R"({"boxAppSettings":{"clientID":"abc","clientSecret":"def",)"
+                        R"("appAuth":{"publicKeyID":"k1","privateKey":")" +
+                        std::string(1800, 'A') + R"(","passphrase":"p"}},"enterpriseID":"1"})";
+  for (auto _ : state)
+    if (!siphon::full_match(R"((?s)\s*\{.*\}\s*)", keyfile)) state.SkipWithError("no match");
+  set_counters(state, 1, keyfile.size());
+}
+BENCHMARK(BM_AuthFullMatchKeyfile);
+
+void BM_AuthFullMatchHostname(benchmark::State& state) {
+  const std::string host = "api-1234abcd.duosecurity.com";
+  for (auto _ : state)
+    if (!siphon::full_match(R"(api-[a-f0-9]{8}\.duosecurity\.com)", host))
+      state.SkipWithError("no match");
+  set_counters(state, 1, host.size());
+}
+BENCHMARK(BM_AuthFullMatchHostname);
+
+}  // namespace
+
+BENCHMARK_MAIN();
