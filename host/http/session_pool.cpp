@@ -32,9 +32,11 @@ std::unique_ptr<Poco::Net::HTTPClientSession> SessionPool::acquire(const Origin&
     std::lock_guard lock(mu_);
     auto& list = idle_[origin.key()];
     auto now = std::chrono::steady_clock::now();
+    // Oldest first: the idle sessions take turns, so under steady load none
+    // of them goes stale and a burst finds them all still usable.
     while (!list.empty()) {
-      Idle idle = std::move(list.back());
-      list.pop_back();
+      Idle idle = std::move(list.front());
+      list.pop_front();
       if (now - idle.since < kMaxIdle) {
         reused = true;
         return std::move(idle.session);

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,7 +49,7 @@ class SessionPool {
   HttpConfig config_;
   Poco::Net::Context::Ptr tls_;
   std::mutex mu_;
-  std::map<std::string, std::vector<Idle>> idle_;
+  std::map<std::string, std::deque<Idle>> idle_;
   std::atomic<size_t> created_{0};
 };
 

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <charconv>
+#include <cstring>
 #include <siphon/sdk.hpp>
 
 namespace siphon {
@@ -18,7 +19,14 @@ rapidjson::Document Response::json(std::string_view what) const {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)
     throw Error(where + " has an empty body where JSON was expected");
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  // Full precision: numbers are re-serialised exactly as the vendor sent
+  // them. A body without NUL bytes parses from the C string, which lets
+  // RapidJSON skip whitespace with SIMD.
+  constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag;
+  if (std::memchr(body.data(), '\0', body.size()) == nullptr)
+    doc.Parse<kFlags>(body.c_str());
+  else
+    doc.Parse<kFlags>(body.data(), body.size());
   if (doc.HasParseError()) {
     std::string type = header("Content-Type");
     throw Error(where + " is not valid JSON" +

@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +25,14 @@ namespace {
 
 class Hello : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& out) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& in,
+                     Poco::Net::HTTPServerResponse& out) override {
+    if (in.getURI().rfind("/to-http", 0) == 0) {
+      // A downgrade: the same host and port, but plain http.
+      out.redirect("http://127.0.0.1:" + std::to_string(in.serverAddress().port()) + "/landing",
+                   Poco::Net::HTTPResponse::HTTP_FOUND);
+      return;
+    }
     out.setContentType("application/json");
     out.send() << "{\"ok\":true}";
   }
@@ -76,9 +84,16 @@ class Certificates {
 
 class HttpsServer {
  public:
-  HttpsServer(const std::string& key, const std::string& cert) {
+  // `max_version` (e.g. TLS1_1_VERSION) caps what the server speaks; 0 = its default.
+  HttpsServer(const std::string& key, const std::string& cert, int max_version = 0) {
     Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key,
                                                          cert, "", Poco::Net::Context::VERIFY_NONE);
+    if (max_version != 0) {
+      // Security level 0 lets this server really offer the old version.
+      SSL_CTX_set_security_level(ctx->sslContext(), 0);
+      SSL_CTX_set_min_proto_version(ctx->sslContext(), TLS1_VERSION);
+      SSL_CTX_set_max_proto_version(ctx->sslContext(), max_version);
+    }
     Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, ctx);
     port_ = socket.address().port();
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory, socket,
@@ -138,6 +153,27 @@ TEST_F(Tls, ACertificateForAnotherHostNameIsRefused) {
   EXPECT_NE(get(certs_->path("ca.pem"), server.url(), r), SIPHON_OK);
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.error.empty());
+}
+
+TEST_F(Tls, AServerOfferingOnlyTls11IsRefusedAndTls12IsAccepted) {
+  {
+    HttpsServer old(certs_->path("local.key"), certs_->path("local.pem"), TLS1_1_VERSION);
+    HttpResponse r;
+    EXPECT_NE(get(certs_->path("ca.pem"), old.url(), r), SIPHON_OK);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_FALSE(r.error.empty());
+  }
+  HttpsServer current(certs_->path("local.key"), certs_->path("local.pem"), TLS1_2_VERSION);
+  HttpResponse r;
+  EXPECT_EQ(get(certs_->path("ca.pem"), current.url(), r), SIPHON_OK) << r.error;
+}
+
+TEST_F(Tls, ARedirectFromHttpsToHttpIsRefused) {
+  HttpsServer server(certs_->path("local.key"), certs_->path("local.pem"));
+  HttpResponse r;
+  EXPECT_EQ(get(certs_->path("ca.pem"), server.url() + "to-http", r), SIPHON_ERROR);
+  EXPECT_NE(r.error.find("refused"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("http://127.0.0.1"), std::string::npos) << r.error;
 }
 
 }  // namespace
