@@ -1,6 +1,6 @@
 // box_admin_events.cpp - Box enterprise admin events: GET /2.0/events with
 // stream_type=admin_logs, as the app's service account, whose token comes from
-// a JWT signed with the key pair in the app's config.json (vendor-apis/box.md).
+// a JWT signed with the key pair in the app's config.json.
 //
 // Cursor: {"stream_position":"<opaque>","recent_ids":["<event_id>",...]}.
 // recent_ids hold the event ids of the last page that had events, because Box

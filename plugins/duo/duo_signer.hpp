@@ -2,7 +2,7 @@
 //
 // Every Duo request carries a Date header and Authorization: Basic
 // base64(ikey:hexsig), where the signature covers a canonical string of
-// date, method, host, path and parameters (vendor-apis/duo.md). The
+// date, method, host, path and parameters. The
 // parameters are encoded once, canonically, and the same text is sent as the
 // query string, so the server rebuilds exactly what was signed.
 // Pure functions; thread-safe.

@@ -1,5 +1,5 @@
 // aliyun_imitation.hpp - a local imitation of Alibaba Cloud ActionTrail's
-// RPC API LookupEvents, following vendor-apis/aliyun.md.
+// RPC API LookupEvents, following the vendor's documented API.
 //
 // Every request (GET query or POST form) is checked as Alibaba Cloud does:
 // the signature (version 1.0, HMAC-SHA1) is recomputed from the received

@@ -1,4 +1,4 @@
-// The ActionTrail imitation against vendor-apis/aliyun.md, and the plugin's
+// The ActionTrail imitation against the vendor's documented behaviour, and the plugin's
 // signer against the worked example there. Requests are signed with the
 // plugin's signer and sent through a plain Poco session.
 #include "aliyun_imitation.hpp"

@@ -1,5 +1,5 @@
 // box_imitation.hpp - a local imitation of Box's token endpoint and Events API
-// (admin_logs), following vendor-apis/box.md.
+// (admin_logs), following the vendor's documented API.
 //
 //   POST /oauth2/token   the JWT bearer grant (RS256 signature checked against
 //                        the configured public key; kid, iss, sub,

@@ -1,5 +1,5 @@
 // duo_imitation.hpp - a local imitation of the Duo Admin API log endpoints,
-// following vendor-apis/duo.md.
+// following the vendor's documented API.
 //
 // Serves GET /admin/v2/logs/authentication (mintime/maxtime in ms, limit,
 // sort, next_offset paging, events newer than now - visibility delay held

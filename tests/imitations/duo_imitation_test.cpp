@@ -1,4 +1,4 @@
-// The Duo imitation against vendor-apis/duo.md: requests are signed by hand
+// The Duo imitation against the vendor's documented behaviour: requests are signed by hand
 // with the SDK helpers and sent through a plain Poco session.
 #include "duo_imitation.hpp"
 

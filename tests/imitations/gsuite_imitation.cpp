@@ -20,7 +20,7 @@ constexpr char kJwtGrant[] = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 constexpr char kApiPrefix[] = "/admin/reports/v1/activity/users/";
 constexpr int64_t kMaxSkewSeconds = 300;
 
-// The applications of vendor-apis/gsuite.md, each with one kind of event.
+// The Reports API applications, each with one kind of event.
 struct AppEvent {
   const char* application;
   const char* type;

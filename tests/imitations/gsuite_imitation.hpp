@@ -1,6 +1,6 @@
 // gsuite_imitation.hpp - a local imitation of Google's OAuth token endpoint
 // and the Admin SDK Reports API activities.list, following
-// vendor-apis/gsuite.md.
+// the vendor's documented API.
 //
 //   POST /token          the JWT bearer grant of a service account: the RS256
 //                        signature is checked against the account's public

@@ -3,7 +3,7 @@
 //
 // An Imitation is an HTTP server on 127.0.0.1 (never another address) that a
 // vendor-specific subclass fills with that vendor's behaviour: auth checks,
-// signatures, paging and error bodies as ../vendor-apis describes them. The
+// signatures, paging and error bodies as the vendors document them. The
 // base adds what every imitation needs: fault switches (a status with
 // Retry-After, a delay, a truncated body) and counters (requests per path,
 // TCP connections accepted). Thread-safe: the server answers on its own

@@ -1,5 +1,5 @@
 // intercom_imitation.hpp - a local imitation of Intercom's admin activity
-// log endpoint, following vendor-apis/intercom.md.
+// log endpoint, following the vendor's documented API.
 //
 // GET /admins/activity_logs needs "Authorization: Bearer <token>" (a wrong or
 // missing one gets 401 error.list "unauthorized"; a revoked one

@@ -1,5 +1,5 @@
 // onelogin_imitation.hpp - a local imitation of OneLogin's token endpoint and
-// Events API, following vendor-apis/onelogin.md.
+// Events API, following the vendor's documented API.
 //
 // POST /auth/oauth2/v2/token takes the client credentials in any of the
 // three forms OneLogin accepts (the "client_id:.., client_secret:.." header

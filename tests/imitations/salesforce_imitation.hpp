@@ -1,6 +1,6 @@
 // salesforce_imitation.hpp - a local imitation of a Salesforce org's OAuth
 // token endpoint and the REST calls that read Event Monitoring log files,
-// following vendor-apis/salesforce.md.
+// following the vendor's documented API.
 //
 //   POST /services/oauth2/token            grant_type=password (client id and
 //        secret, username, password with the security token appended) and

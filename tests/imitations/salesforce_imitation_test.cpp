@@ -1,6 +1,6 @@
 // The Salesforce imitation itself, spoken to as a plain HTTP client: OAuth
 // grants, sessions, SOQL on EventLogFile with batches, CSV bodies and errors
-// as vendor-apis/salesforce.md describes them. The CSV is read back with the
+// as the vendor documents them. The CSV is read back with the
 // plugin's libcsv reader.
 #include "salesforce_imitation.hpp"
 

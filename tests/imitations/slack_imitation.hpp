@@ -1,5 +1,5 @@
 // slack_imitation.hpp - a local imitation of the Slack Web API methods
-// team.accessLogs and team.integrationLogs, following vendor-apis/slack.md.
+// team.accessLogs and team.integrationLogs, following the vendor's documented API.
 //
 // Arguments come as GET query or POST form; the token as a Bearer header or
 // the legacy token= argument. Failures are Slack's: HTTP 200 with

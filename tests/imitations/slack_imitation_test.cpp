@@ -1,4 +1,4 @@
-// The Slack imitation against vendor-apis/slack.md, through a plain Poco
+// The Slack imitation against the vendor's documented behaviour, through a plain Poco
 // session.
 #include "slack_imitation.hpp"
 

@@ -118,7 +118,7 @@ TEST_F(AliyunEndToEnd, LateEventsInAClosedWindowArriveThroughTheLookback) {
 }
 
 // StreamAlert moved the checkpoint to EndTime with the first page of a window,
-// so a run that ended mid-window lost the rest of it (PR #978).
+// so a run that ended mid-window lost the rest of it.
 TEST_F(AliyunEndToEnd, AStopMidWindowResumesWithoutLosingTheRestOfTheWindow) {
   trail_.add_events(50, now() - 3000, 60);
   trail_.set_calls_per_second_limit(1);  // the second call of the run is throttled

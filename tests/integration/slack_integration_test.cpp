@@ -170,7 +170,7 @@ TEST_F(SlackEndToEnd, AccessRefusedPagingCursorRescansWithoutLossOrRepeats) {
   EXPECT_EQ(dir_.event_lines(), 101u);
 }
 
-// StreamAlert issue #998: a 504 with an empty body broke the JSON parsing.
+// StreamAlert failed on a 504 with an empty body (its JSON parse broke).
 TEST_F(SlackEndToEnd, AccessRateLimitsAndEmptyGatewayErrorsAreRetried) {
   slack_.add_logins(60, now() - 3600, 20);
   Fault limited;

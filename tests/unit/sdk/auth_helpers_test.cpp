@@ -1,6 +1,6 @@
 // Known-answer tests of siphon::auth against published vectors (RFC 4648,
 // RFC 2202, RFC 4231, FIPS 180), the vendor worked examples in
-// vendor-apis/, and an RS256 round trip cross-checked with Poco::JWT.
+// the vendors' documentation, and an RS256 round trip cross-checked with Poco::JWT.
 #include <Poco/Crypto/EVPPKey.h>
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/JWT/Signer.h>
