@@ -1,11 +1,5 @@
 #include "sink/record.hpp"
 
-// RapidJSON scans strings and whitespace 16 bytes at a time with SSE2 (part
-// of every x86-64 CPU) when asked to; the validating parse below is the
-// host's hottest loop.
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
-#define RAPIDJSON_SSE2
-#endif
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stream.h>
