@@ -1,26 +1,12 @@
 #include "aliyun_signer.hpp"
 
-#include <algorithm>
 #include <siphon/auth_helpers.hpp>
-#include <utility>
-#include <vector>
 
 namespace siphon::aliyun {
 
 std::string percent_encode(std::string_view text) { return url_encode(text); }
 
-std::string canonical_query(const Params& params) {
-  std::vector<std::pair<std::string, std::string>> encoded;
-  encoded.reserve(params.size());
-  for (const auto& [k, v] : params) encoded.emplace_back(percent_encode(k), percent_encode(v));
-  std::sort(encoded.begin(), encoded.end());
-  std::string out;
-  for (const auto& [k, v] : encoded) {
-    if (!out.empty()) out += '&';
-    out += k + '=' + v;
-  }
-  return out;
-}
+std::string canonical_query(const Params& params) { return encode_params_sorted(params); }
 
 std::string string_to_sign(std::string_view method, std::string_view canonical_query) {
   return std::string(method) + "&" + percent_encode("/") + "&" + percent_encode(canonical_query);

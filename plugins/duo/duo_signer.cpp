@@ -3,25 +3,11 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
-#include <algorithm>
 #include <siphon/auth_helpers.hpp>
-#include <utility>
-#include <vector>
 
 namespace siphon::duo {
 
-std::string canonical_params(const Params& params) {
-  std::vector<std::pair<std::string, std::string>> encoded;
-  encoded.reserve(params.size());
-  for (const auto& [k, v] : params) encoded.emplace_back(url_encode(k), url_encode(v));
-  std::sort(encoded.begin(), encoded.end());
-  std::string out;
-  for (const auto& [k, v] : encoded) {
-    if (!out.empty()) out += '&';
-    out += k + '=' + v;
-  }
-  return out;
-}
+std::string canonical_params(const Params& params) { return encode_params_sorted(params); }
 
 std::string canonical_string(int signature_version, std::string_view date, std::string_view method,
                              std::string_view host, std::string_view path, std::string_view params,

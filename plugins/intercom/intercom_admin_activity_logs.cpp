@@ -20,8 +20,8 @@
 #include <cctype>
 #include <charconv>
 #include <optional>
+#include <siphon/edge_ids.hpp>
 #include <siphon/sdk.hpp>
-#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -30,14 +30,13 @@ constexpr char kPath[] = "/admins/activity_logs";
 constexpr size_t kMaxIds = 1000;
 
 struct State {
-  int64_t after_s = 0;
-  std::vector<std::string> after_ids;  // delivered activities created at after_s
-  std::optional<int64_t> before_s;     // set while a window is open
-  std::string next;                    // pages.next URL to read
-  int64_t page = 0;                    // or the page number (pages.next as an object)
+  // after (Unix s) with the activities delivered at it; newest created_at
+  // read in the open window
+  siphon::EdgeIds edge{0, {}, kMaxIds};
+  std::optional<int64_t> before_s;  // set while a window is open
+  std::string next;                 // pages.next URL to read
+  int64_t page = 0;                 // or the page number (pages.next as an object)
   std::string starting_after;
-  std::optional<int64_t> newest_s;  // newest created_at read in the open window
-  std::vector<std::string> newest_ids;
 };
 
 std::optional<int64_t> whole_number(std::string_view text) {
@@ -60,18 +59,10 @@ std::optional<int64_t> member_seconds(const rapidjson::Value& obj, const char* k
   return seconds_of(it->value);
 }
 
-std::vector<std::string> read_ids(const rapidjson::Value& doc, const char* key) {
-  std::vector<std::string> out;
-  if (doc.HasMember(key) && doc[key].IsArray())
-    for (const auto& id : doc[key].GetArray())
-      if (id.IsString()) out.emplace_back(id.GetString());
-  return out;
-}
-
 State read_cursor(const siphon::Cursor& cursor) {
   State s;
   if (cursor.empty()) {
-    s.after_s = cursor.start_time_ms / 1000;
+    s.edge = siphon::EdgeIds(cursor.start_time_ms / 1000, {}, kMaxIds);
     return s;
   }
   rapidjson::Document doc;
@@ -82,25 +73,16 @@ State read_cursor(const siphon::Cursor& cursor) {
     throw siphon::Error(
         "intercom_admin_activity_logs cursor is not valid (reset it with siphon state reset "
         "APP)");
-  s.after_s = *after;
-  s.after_ids = read_ids(doc, "after_ids");
+  s.edge = siphon::EdgeIds(*after, siphon::EdgeIds::read_ids(doc, "after_ids"), kMaxIds);
   s.before_s = member_seconds(doc, "before");
   if (!s.before_s) return s;
   if (doc.HasMember("next") && doc["next"].IsString()) s.next = doc["next"].GetString();
   s.page = member_seconds(doc, "page").value_or(0);
   if (doc.HasMember("starting_after") && doc["starting_after"].IsString())
     s.starting_after = doc["starting_after"].GetString();
-  s.newest_s = member_seconds(doc, "newest");
-  if (s.newest_s) s.newest_ids = read_ids(doc, "newest_ids");
+  if (auto newest = member_seconds(doc, "newest"))
+    s.edge.restore_newest(*newest, siphon::EdgeIds::read_ids(doc, "newest_ids"));
   return s;
-}
-
-void write_ids(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
-               const std::vector<std::string>& ids) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& id : ids) w.String(id);
-  w.EndArray();
 }
 
 std::string write_cursor(const State& s) {
@@ -108,8 +90,8 @@ std::string write_cursor(const State& s) {
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
   w.Key("after");
-  w.Int64(s.after_s);
-  write_ids(w, "after_ids", s.after_ids);
+  w.Int64(s.edge.bound());
+  siphon::EdgeIds::write_ids(w, "after_ids", s.edge.bound_ids());
   if (s.before_s) {
     w.Key("before");
     w.Int64(*s.before_s);
@@ -125,22 +107,14 @@ std::string write_cursor(const State& s) {
       w.Key("starting_after");
       w.String(s.starting_after);
     }
-    if (s.newest_s) {
+    if (s.edge.newest()) {
       w.Key("newest");
-      w.Int64(*s.newest_s);
-      write_ids(w, "newest_ids", s.newest_ids);
+      w.Int64(*s.edge.newest());
+      siphon::EdgeIds::write_ids(w, "newest_ids", s.edge.newest_ids());
     }
   }
   w.EndObject();
   return {sb.GetString(), sb.GetSize()};
-}
-
-std::string id_of(const rapidjson::Value& activity) {
-  auto it = activity.FindMember("id");
-  if (it == activity.MemberEnd()) return {};
-  if (it->value.IsString()) return it->value.GetString();
-  if (it->value.IsNumber()) return siphon::to_json(it->value);
-  return {};
 }
 
 // "HTTP 401 unauthorized: Access Token Invalid" from Intercom's error.list.
@@ -224,7 +198,7 @@ class IntercomAdminActivityLogs : public siphon::App {
     siphon::Logs logs;
     if (!s.before_s) {  // open a window; "now" is never the lower bound
       const int64_t before = ctx().now_ms() / 1000 - delay_s_;
-      if (before <= s.after_s) {
+      if (before <= s.edge.bound()) {
         logs.next_cursor = write_cursor(s);
         return logs;
       }
@@ -232,13 +206,12 @@ class IntercomAdminActivityLogs : public siphon::App {
       s.next.clear();
       s.page = 0;
       s.starting_after.clear();
-      s.newest_s.reset();
-      s.newest_ids.clear();
+      s.edge.reset_window();
     }
 
     std::string url = s.next;
     if (url.empty()) {
-      siphon::Params query{{"created_at_after", std::to_string(s.after_s)},
+      siphon::Params query{{"created_at_after", std::to_string(s.edge.bound())},
                            {"created_at_before", std::to_string(*s.before_s)}};
       if (!per_page_.empty()) query.emplace_back("per_page", per_page_);
       if (s.page > 0) query.emplace_back("page", std::to_string(s.page));
@@ -258,20 +231,13 @@ class IntercomAdminActivityLogs : public siphon::App {
     if (!page.IsObject() || !page.HasMember("activity_logs") || !page["activity_logs"].IsArray())
       throw siphon::Error(where + ": the response has no activity_logs array");
 
-    std::unordered_set<std::string> seen(s.after_ids.begin(), s.after_ids.end());
+    s.edge.start_page();
     for (const auto& activity : page["activity_logs"].GetArray()) {
       if (!activity.IsObject()) throw siphon::Error(where + ": an activity is not an object");
-      const std::string id = id_of(activity);
-      if (!id.empty() && !seen.insert(id).second) continue;  // delivered already
+      const std::string id = siphon::EdgeIds::id_of(activity);
+      if (!s.edge.fresh(id)) continue;  // delivered already
       logs.add(activity);
-      std::optional<int64_t> created = member_seconds(activity, "created_at");
-      if (!created) continue;
-      if (!s.newest_s || *created > *s.newest_s) {
-        s.newest_s = created;
-        s.newest_ids.clear();
-      }
-      if (*created == *s.newest_s && !id.empty() && s.newest_ids.size() < kMaxIds)
-        s.newest_ids.push_back(id);
+      if (auto created = member_seconds(activity, "created_at")) s.edge.note(*created, id);
     }
 
     if (!follow_next(page, url, s)) close_window(s);
@@ -327,27 +293,13 @@ class IntercomAdminActivityLogs : public siphon::App {
   // The window was read to its end: the next one starts at the newest
   // activity it held, skipping the ids delivered at that second.
   void close_window(State& s) {
-    if (s.newest_s) {
-      if (*s.newest_s == s.after_s) {
-        for (auto& id : s.newest_ids)
-          if (std::find(s.after_ids.begin(), s.after_ids.end(), id) == s.after_ids.end())
-            s.after_ids.push_back(std::move(id));
-      } else if (*s.newest_s > s.after_s) {
-        s.after_s = *s.newest_s;
-        s.after_ids = std::move(s.newest_ids);
-      }
-      if (s.after_ids.size() > kMaxIds) {
-        ctx().warn("more than " + std::to_string(kMaxIds) +
-                   " activities share one second; only the last ids are kept for deduplication");
-        s.after_ids.erase(s.after_ids.begin(), s.after_ids.end() - kMaxIds);
-      }
-    }
+    if (s.edge.close_window())
+      ctx().warn("more than " + std::to_string(kMaxIds) +
+                 " activities share one second; only the last ids are kept for deduplication");
     s.before_s.reset();
     s.next.clear();
     s.page = 0;
     s.starting_after.clear();
-    s.newest_s.reset();
-    s.newest_ids.clear();
   }
 
   int64_t delay_s_;

@@ -20,9 +20,9 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <siphon/edge_ids.hpp>
 #include <siphon/sdk.hpp>
 #include <siphon/time_format.hpp>
-#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -35,12 +35,11 @@ constexpr size_t kMaxIds = 1000;
 constexpr int kMaxRateLimitPauses = 3;
 
 struct State {
-  int64_t since_ms = 0;
-  std::vector<std::string> since_ids;  // delivered events created at since_ms
-  std::optional<int64_t> until_ms;     // set while a window is open
-  std::string next;                    // next_link to read, inside the open window
-  std::optional<int64_t> newest_ms;    // newest created_at read in the open window
-  std::vector<std::string> newest_ids;
+  // since (Unix ms) with the events delivered at it; newest created_at read
+  // in the open window
+  siphon::EdgeIds edge{0, {}, kMaxIds};
+  std::optional<int64_t> until_ms;  // set while a window is open
+  std::string next;                 // next_link to read, inside the open window
 };
 
 std::optional<int64_t> parse_time(const rapidjson::Value& v) {
@@ -52,18 +51,10 @@ std::optional<int64_t> parse_time(const rapidjson::Value& v) {
   }
 }
 
-std::vector<std::string> read_ids(const rapidjson::Value& doc, const char* key) {
-  std::vector<std::string> out;
-  if (doc.HasMember(key) && doc[key].IsArray())
-    for (const auto& id : doc[key].GetArray())
-      if (id.IsString()) out.emplace_back(id.GetString());
-  return out;
-}
-
 State read_cursor(const siphon::Cursor& cursor) {
   State s;
   if (cursor.empty()) {
-    s.since_ms = cursor.start_time_ms;
+    s.edge = siphon::EdgeIds(cursor.start_time_ms, {}, kMaxIds);
     return s;
   }
   rapidjson::Document doc;
@@ -74,22 +65,14 @@ State read_cursor(const siphon::Cursor& cursor) {
   if (!since)
     throw siphon::Error(
         "onelogin_events cursor is not valid (reset it with siphon state reset APP)");
-  s.since_ms = *since;
-  s.since_ids = read_ids(doc, "since_ids");
+  s.edge = siphon::EdgeIds(*since, siphon::EdgeIds::read_ids(doc, "since_ids"), kMaxIds);
   if (doc.HasMember("until")) s.until_ms = parse_time(doc["until"]);
   if (s.until_ms && doc.HasMember("next") && doc["next"].IsString())
     s.next = doc["next"].GetString();
-  if (s.until_ms && doc.HasMember("newest")) s.newest_ms = parse_time(doc["newest"]);
-  if (s.newest_ms) s.newest_ids = read_ids(doc, "newest_ids");
+  if (s.until_ms && doc.HasMember("newest"))
+    if (auto newest = parse_time(doc["newest"]))
+      s.edge.restore_newest(*newest, siphon::EdgeIds::read_ids(doc, "newest_ids"));
   return s;
-}
-
-void write_ids(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
-               const std::vector<std::string>& ids) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& id : ids) w.String(id);
-  w.EndArray();
 }
 
 std::string write_cursor(const State& s) {
@@ -97,8 +80,8 @@ std::string write_cursor(const State& s) {
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
   w.Key("since");
-  w.String(siphon::timefmt::rfc3339(s.since_ms, true));
-  write_ids(w, "since_ids", s.since_ids);
+  w.String(siphon::timefmt::rfc3339(s.edge.bound(), true));
+  siphon::EdgeIds::write_ids(w, "since_ids", s.edge.bound_ids());
   if (s.until_ms) {
     w.Key("until");
     w.String(siphon::timefmt::rfc3339(*s.until_ms, true));
@@ -106,23 +89,14 @@ std::string write_cursor(const State& s) {
       w.Key("next");
       w.String(s.next);
     }
-    if (s.newest_ms) {
+    if (s.edge.newest()) {
       w.Key("newest");
-      w.String(siphon::timefmt::rfc3339(*s.newest_ms, true));
-      write_ids(w, "newest_ids", s.newest_ids);
+      w.String(siphon::timefmt::rfc3339(*s.edge.newest(), true));
+      siphon::EdgeIds::write_ids(w, "newest_ids", s.edge.newest_ids());
     }
   }
   w.EndObject();
   return {sb.GetString(), sb.GetSize()};
-}
-
-// An event's id as text (OneLogin sends numbers); "" when it has none.
-std::string id_of(const rapidjson::Value& event) {
-  auto it = event.FindMember("id");
-  if (it == event.MemberEnd()) return {};
-  if (it->value.IsString()) return it->value.GetString();
-  if (it->value.IsNumber()) return siphon::to_json(it->value);
-  return {};
 }
 
 // OneLogin's {"status":{"code":..,"type":..,"message":..}} of an error reply.
@@ -213,14 +187,13 @@ class OneLoginEvents : public siphon::App {
     siphon::Logs logs;
     if (!s.until_ms) {  // open a window up to what OneLogin has settled
       const int64_t until = ctx().now_ms() - delay_ms_;
-      if (until <= s.since_ms) {
+      if (until <= s.edge.bound()) {
         logs.next_cursor = write_cursor(s);
         return logs;
       }
       s.until_ms = until;
       s.next.clear();
-      s.newest_ms.reset();
-      s.newest_ids.clear();
+      s.edge.reset_window();
     }
 
     std::string url;
@@ -234,13 +207,12 @@ class OneLoginEvents : public siphon::App {
         ctx().warn("the saved next_link was refused (" + describe(resp) +
                    "); reading the window again from its start");
         s.next.clear();
-        s.newest_ms.reset();
-        s.newest_ids.clear();
+        s.edge.reset_window();
       }
     }
     if (s.next.empty()) {
       url = ctx().vendor_url(api_ + kEventsPath) + "?" +
-            siphon::encode_params({{"since", siphon::timefmt::rfc3339(s.since_ms, true)},
+            siphon::encode_params({{"since", siphon::timefmt::rfc3339(s.edge.bound(), true)},
                                    {"until", siphon::timefmt::rfc3339(*s.until_ms, true)},
                                    {"sort", "+id"},
                                    {"limit", std::to_string(limit_)}});
@@ -268,22 +240,17 @@ class OneLoginEvents : public siphon::App {
     if (!page.IsObject() || !page.HasMember("data") || !page["data"].IsArray())
       throw siphon::Error("GET /api/1/events: the response has no data array");
 
-    std::unordered_set<std::string> seen(s.since_ids.begin(), s.since_ids.end());
+    s.edge.start_page();
     for (const auto& event : page["data"].GetArray()) {
       if (!event.IsObject()) throw siphon::Error("GET /api/1/events: an event is not an object");
-      const std::string id = id_of(event);
-      if (!id.empty() && !seen.insert(id).second) continue;  // delivered already
+      // OneLogin sends ids as numbers.
+      const std::string id = siphon::EdgeIds::id_of(event);
+      if (!s.edge.fresh(id)) continue;  // delivered already
       logs.add(event);
       std::optional<int64_t> created;
       if (auto it = event.FindMember("created_at"); it != event.MemberEnd())
         created = parse_time(it->value);
-      if (!created) continue;
-      if (!s.newest_ms || *created > *s.newest_ms) {
-        s.newest_ms = created;
-        s.newest_ids.clear();
-      }
-      if (*created == *s.newest_ms && !id.empty() && s.newest_ids.size() < kMaxIds)
-        s.newest_ids.push_back(id);
+      if (created) s.edge.note(*created, id);
     }
 
     std::string next;
@@ -316,25 +283,11 @@ class OneLoginEvents : public siphon::App {
   // The window was read to its end: the next one starts at the newest event
   // it held, skipping the ids delivered at that time.
   void close_window(State& s) {
-    if (s.newest_ms) {
-      if (*s.newest_ms == s.since_ms) {
-        for (auto& id : s.newest_ids)
-          if (std::find(s.since_ids.begin(), s.since_ids.end(), id) == s.since_ids.end())
-            s.since_ids.push_back(std::move(id));
-      } else if (*s.newest_ms > s.since_ms) {
-        s.since_ms = *s.newest_ms;
-        s.since_ids = std::move(s.newest_ids);
-      }
-      if (s.since_ids.size() > kMaxIds) {
-        ctx().warn("more than " + std::to_string(kMaxIds) +
-                   " events share one created_at; only the last ids are kept for deduplication");
-        s.since_ids.erase(s.since_ids.begin(), s.since_ids.end() - kMaxIds);
-      }
-    }
+    if (s.edge.close_window())
+      ctx().warn("more than " + std::to_string(kMaxIds) +
+                 " events share one created_at; only the last ids are kept for deduplication");
     s.until_ms.reset();
     s.next.clear();
-    s.newest_ms.reset();
-    s.newest_ids.clear();
   }
 
   // GET with the bearer token; a 401 gets one new token and one retry.

@@ -27,9 +27,7 @@ struct Seen {
 // of rows at or after `since` delivered by the previous scan. While a scan is
 // open: when it started, where it is (next_cursor, or page and before), and
 // the rows at or after `since` it has met.
-struct State {
-  int64_t since = 0;
-  std::vector<std::string> known;
+struct State : CursorHead {
   bool scanning = false;
   int64_t started = 0;
   std::string next;
@@ -41,18 +39,9 @@ struct State {
 
 State parse_cursor(const Cursor& cursor) {
   State s;
-  if (cursor.empty()) {
-    s.since = cursor.start_time_ms / 1000;
-    return s;
-  }
   rapidjson::Document doc;
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("since") || !doc["since"].IsInt64())
-    throw Error("slack_access cursor is not valid (reset it with siphon state reset)");
-  s.since = doc["since"].GetInt64();
-  s.known = string_array(doc, "known");
-  if (doc.HasMember("scan") && doc["scan"].IsObject()) {
-    const rapidjson::Value& scan = doc["scan"];
+  if (const rapidjson::Value* found = read_cursor_head(cursor, "slack_access", doc, s)) {
+    const rapidjson::Value& scan = *found;
     if (!scan.HasMember("started") || !scan["started"].IsInt64())
       throw Error("slack_access cursor is not valid (reset it with siphon state reset)");
     s.scanning = true;
@@ -72,18 +61,8 @@ State parse_cursor(const Cursor& cursor) {
 }
 
 std::string to_json(const State& s) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("since");
-  out.Int64(s.since);
-  out.Key("known");
-  out.StartArray();
-  for (const auto& h : s.known) out.String(h);
-  out.EndArray();
-  if (s.scanning) {
-    out.Key("scan");
-    out.StartObject();
+  if (!s.scanning) return write_cursor(s, nullptr);
+  return write_cursor(s, [&s](rapidjson::Writer<rapidjson::StringBuffer>& out) {
     out.Key("started");
     out.Int64(s.started);
     if (!s.next.empty()) {
@@ -104,10 +83,7 @@ std::string to_json(const State& s) {
     out.StartArray();
     for (const auto& r : s.seen) out.String(std::to_string(r.date_last) + ":" + r.hash);
     out.EndArray();
-    out.EndObject();
-  }
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  });
 }
 
 int64_t int_member(const rapidjson::Value& v, const char* name) {

@@ -115,4 +115,44 @@ std::vector<std::string> string_array(const rapidjson::Value& object, const char
   return out;
 }
 
+void put_array(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
+               const std::vector<std::string>& values) {
+  out.Key(name);
+  out.StartArray();
+  for (const auto& v : values) out.String(v);
+  out.EndArray();
+}
+
+const rapidjson::Value* read_cursor_head(const Cursor& cursor, const char* app_type,
+                                         rapidjson::Document& doc, CursorHead& head) {
+  if (cursor.empty()) {
+    head.since = cursor.start_time_ms / 1000;
+    return nullptr;
+  }
+  doc.Parse(cursor.value.data(), cursor.value.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("since") || !doc["since"].IsInt64())
+    throw Error(std::string(app_type) + " cursor is not valid (reset it with siphon state reset)");
+  head.since = doc["since"].GetInt64();
+  head.known = string_array(doc, "known");
+  auto scan = doc.FindMember("scan");
+  return scan != doc.MemberEnd() && scan->value.IsObject() ? &scan->value : nullptr;
+}
+
+std::string write_cursor(const CursorHead& head, const ScanWriter& scan) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
+  out.StartObject();
+  out.Key("since");
+  out.Int64(head.since);
+  put_array(out, "known", head.known);
+  if (scan) {
+    out.Key("scan");
+    out.StartObject();
+    scan(out);
+    out.EndObject();
+  }
+  out.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
 }  // namespace siphon::slack

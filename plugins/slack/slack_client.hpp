@@ -8,8 +8,11 @@
 #define SIPHON_PLUGINS_SLACK_CLIENT_HPP
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <functional>
 #include <siphon/sdk.hpp>
 #include <string>
 #include <vector>
@@ -54,6 +57,27 @@ std::string row_hash(const std::string& row_json);
 
 // Reads an optional array of strings member of a cursor object.
 std::vector<std::string> string_array(const rapidjson::Value& object, const char* name);
+// Writes "name":[values...] into an object being written.
+void put_array(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
+               const std::vector<std::string>& values);
+
+// The part of the cursor every Slack app type keeps: {"since":<Unix s>,
+// "known":[hashes...]}, and "scan":{...} while a scan is open.
+struct CursorHead {
+  int64_t since = 0;
+  std::vector<std::string> known;
+};
+
+// Parses `cursor` into `doc` and fills `head`; an empty cursor starts at its
+// start time. Returns the "scan" object, or nullptr when there is none.
+// Throws Error naming `app_type` when the cursor is not an object with an
+// integer since.
+const rapidjson::Value* read_cursor_head(const Cursor& cursor, const char* app_type,
+                                         rapidjson::Document& doc, CursorHead& head);
+// A cursor as JSON text: since, known and, when `scan` is set, "scan":{...}
+// with the members `scan` writes.
+using ScanWriter = std::function<void(rapidjson::Writer<rapidjson::StringBuffer>&)>;
+std::string write_cursor(const CursorHead& head, const ScanWriter& scan);
 
 }  // namespace siphon::slack
 

@@ -17,9 +17,7 @@ constexpr size_t kMaxHashes = 1000;
 // of the entries at that date. While a run is reading down: the next page,
 // the newest date met and its entries' hashes, and the hashes of the previous
 // page (entries a page shift shows again).
-struct State {
-  int64_t since = 0;
-  std::vector<std::string> known;
+struct State : CursorHead {
   bool scanning = false;
   int64_t page = 1;
   int64_t newest = -1;
@@ -27,28 +25,11 @@ struct State {
   std::vector<std::string> last_page;
 };
 
-void put_array(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
-               const std::vector<std::string>& values) {
-  out.Key(name);
-  out.StartArray();
-  for (const auto& v : values) out.String(v);
-  out.EndArray();
-}
-
 State parse_cursor(const Cursor& cursor) {
   State s;
-  if (cursor.empty()) {
-    s.since = cursor.start_time_ms / 1000;
-    return s;
-  }
   rapidjson::Document doc;
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("since") || !doc["since"].IsInt64())
-    throw Error("slack_integration cursor is not valid (reset it with siphon state reset)");
-  s.since = doc["since"].GetInt64();
-  s.known = string_array(doc, "known");
-  if (doc.HasMember("scan") && doc["scan"].IsObject()) {
-    const rapidjson::Value& scan = doc["scan"];
+  if (const rapidjson::Value* found = read_cursor_head(cursor, "slack_integration", doc, s)) {
+    const rapidjson::Value& scan = *found;
     if (!scan.HasMember("page") || !scan["page"].IsInt64() || !scan.HasMember("newest") ||
         !scan["newest"].IsInt64())
       throw Error("slack_integration cursor is not valid (reset it with siphon state reset)");
@@ -62,25 +43,15 @@ State parse_cursor(const Cursor& cursor) {
 }
 
 std::string to_json(const State& s) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("since");
-  out.Int64(s.since);
-  put_array(out, "known", s.known);
-  if (s.scanning) {
-    out.Key("scan");
-    out.StartObject();
+  if (!s.scanning) return write_cursor(s, nullptr);
+  return write_cursor(s, [&s](rapidjson::Writer<rapidjson::StringBuffer>& out) {
     out.Key("page");
     out.Int64(s.page);
     out.Key("newest");
     out.Int64(s.newest);
     put_array(out, "at_newest", s.at_newest);
     put_array(out, "last_page", s.last_page);
-    out.EndObject();
-  }
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  });
 }
 
 // `date` is a string of Unix seconds ("1714582000"); a number is accepted too.

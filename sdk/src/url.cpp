@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 #include <siphon/sdk.hpp>
 
@@ -28,6 +29,19 @@ std::string encode_params(const Params& params) {
     out += url_encode(k);
     out += '=';
     out += url_encode(v);
+  }
+  return out;
+}
+
+std::string encode_params_sorted(const Params& params) {
+  Params encoded;
+  encoded.reserve(params.size());
+  for (const auto& [k, v] : params) encoded.emplace_back(url_encode(k), url_encode(v));
+  std::sort(encoded.begin(), encoded.end());
+  std::string out;
+  for (const auto& [k, v] : encoded) {
+    if (!out.empty()) out += '&';
+    out += k + '=' + v;
   }
   return out;
 }

@@ -166,6 +166,28 @@ void Imitation::serve(const Request& request, Reply& reply, bool& truncate) {
   truncate = fault && fault->truncate;
 }
 
+void PageFaults::arm(int pages_served, const Fault& fault) {
+  fault_after_ = pages_served;
+  fault_ = fault;
+  pages_served_ = 0;
+}
+
+bool PageFaults::strike(std::unique_lock<std::mutex>& lock, Reply& reply) {
+  if (fault_after_ < 0 || pages_served_ < fault_after_ || fault_.count <= 0) return false;
+  Fault f = fault_;
+  if (--fault_.count <= 0) fault_after_ = -1;
+  if (f.delay_ms > 0) {
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));
+    lock.lock();
+  }
+  if (f.status == 0) return false;
+  reply.status = f.status;
+  reply.body = f.body;
+  if (!f.retry_after.empty()) reply.headers.emplace_back("Retry-After", f.retry_after);
+  return true;
+}
+
 std::string json_escape(const std::string& text) {
   std::string out;
   out.reserve(text.size() + 2);

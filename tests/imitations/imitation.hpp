@@ -99,6 +99,27 @@ class Imitation {
   std::vector<std::string> paths_seen_;
 };
 
+// A fault that strikes after a number of pages answered normally, for an
+// imitation's "fail_pages_after". Not thread-safe: its owner calls it with its
+// own lock held.
+class PageFaults {
+ public:
+  // After `pages_served` pages answered normally, the next fault.count page
+  // requests get `fault`; a negative `pages_served` disarms.
+  void arm(int pages_served, const Fault& fault);
+  // A page was answered normally.
+  void served() { ++pages_served_; }
+  // Answers a page request with the fault when one is due: waits delay_ms
+  // with `lock` released, then, when the fault has a status, fills `reply`
+  // with it (body, Retry-After) and returns true. False: answer normally.
+  bool strike(std::unique_lock<std::mutex>& lock, Reply& reply);
+
+ private:
+  int pages_served_ = 0;
+  int fault_after_ = -1;
+  Fault fault_;
+};
+
 // Helpers for subclasses.
 std::string json_escape(const std::string& text);
 // Milliseconds since the epoch, from the system clock.

@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <chrono>
 #include <random>
 #include <siphon/auth_helpers.hpp>
-#include <thread>
 
 namespace siphon::imitation {
 namespace {
@@ -121,9 +119,7 @@ int64_t IntercomImitation::rate_limited_calls() const {
 
 void IntercomImitation::fail_pages_after(int pages_served, const Fault& fault) {
   std::lock_guard lock(mu_);
-  fault_after_ = pages_served;
-  page_fault_ = fault;
-  pages_served_ = 0;
+  page_faults_.arm(pages_served, fault);
 }
 
 std::string IntercomImitation::last_version() const {
@@ -194,20 +190,7 @@ void IntercomImitation::handle(const Request& request, Reply& reply) {
   if (!last_version_.empty() && !version_known(last_version_))
     return error_list(reply, 400, "intercom_version_invalid",
                       "The requested version could not be found");
-  if (fault_after_ >= 0 && pages_served_ >= fault_after_ && page_fault_.count > 0) {
-    Fault f = page_fault_;
-    if (--page_fault_.count <= 0) fault_after_ = -1;
-    if (f.delay_ms > 0) {
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));
-      lock.lock();
-    }
-    if (f.status != 0) {
-      reply.status = f.status;
-      reply.body = f.body;
-      return;
-    }
-  }
+  if (page_faults_.strike(lock, reply)) return;
 
   int64_t after = 0, before = now_s, page = 1, per_page = page_size_;
   if (!request.has_param("created_at_after"))
@@ -250,7 +233,7 @@ void IntercomImitation::handle(const Request& request, Reply& reply) {
       next += "\"";
     }
   }
-  ++pages_served_;
+  page_faults_.served();
   reply.body = R"({"type":"activity_log.list","pages":{"type":"pages","next":)" + next +
                R"(,"page":)" + std::to_string(page) + R"(,"per_page":)" + std::to_string(per_page) +
                R"(,"total_pages":)" + std::to_string(total_pages) + R"(},"activity_logs":[)" +

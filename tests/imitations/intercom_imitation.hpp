@@ -83,9 +83,7 @@ class IntercomImitation : public Imitation {
   int64_t window_start_s_ = 0;
   int window_calls_ = 0;
   int64_t rate_limited_ = 0;
-  int pages_served_ = 0;
-  int fault_after_ = -1;
-  Fault page_fault_;
+  PageFaults page_faults_;
   std::string last_version_;
 };
 

@@ -2,10 +2,6 @@
 // accept what Intercom accepts and refuse what it refuses, with its bodies.
 #include "intercom_imitation.hpp"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -16,20 +12,13 @@
 #include <set>
 #include <siphon/sdk.hpp>
 
+#include "imitation_client.hpp"
+
 namespace siphon::imitation {
 namespace {
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;
-
-  rapidjson::Document json() const {
-    rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    EXPECT_FALSE(doc.HasParseError()) << body;
-    return doc;
-  }
+struct Answer : HttpAnswer {
+  explicit Answer(HttpAnswer answer) : HttpAnswer(std::move(answer)) {}
   std::string code() const {
     auto doc = json();
     if (!doc.IsObject() || !doc.HasMember("errors")) return "";
@@ -46,18 +35,10 @@ class IntercomImitationTest : public ::testing::Test {
   }
 
   Answer get(const std::string& uri, const std::string& token, const std::string& version = "") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", intercom_->port());
-    Poco::Net::HTTPRequest request("GET", uri, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!token.empty()) request.set("Authorization", "Bearer " + token);
-    request.set("Accept", "application/json");
-    if (!version.empty()) request.set("Intercom-Version", version);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    Answer out;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), out.body);
-    out.status = response.getStatus();
-    for (const auto& [k, v] : response) out.headers[k] = v;
-    return out;
+    std::map<std::string, std::string> headers{{"Accept", "application/json"}};
+    if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+    if (!version.empty()) headers["Intercom-Version"] = version;
+    return Answer(http_send(intercom_->port(), "GET", uri, "", headers));
   }
   Answer window(int64_t after, int64_t before, const std::string& extra = "") {
     return get("/admins/activity_logs?created_at_after=" + std::to_string(after) +

@@ -5,12 +5,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <climits>
 #include <random>
 #include <siphon/auth_helpers.hpp>
 #include <siphon/time_format.hpp>
-#include <thread>
 
 namespace siphon::imitation {
 namespace {
@@ -211,9 +209,7 @@ int64_t OneLoginImitation::rate_limited_calls() const {
 
 void OneLoginImitation::fail_pages_after(int pages_served, const Fault& fault) {
   std::lock_guard lock(mu_);
-  fault_after_ = pages_served;
-  page_fault_ = fault;
-  pages_served_ = 0;
+  page_faults_.arm(pages_served, fault);
 }
 
 void OneLoginImitation::set_next_link_origin(const std::string& origin) {
@@ -321,22 +317,7 @@ void OneLoginImitation::rate_limit(const Request& request, Reply& reply) {
 void OneLoginImitation::events(const Request& request, Reply& reply) {
   if (!authorized(request, reply)) return;
   std::unique_lock lock(mu_);
-  // Injected page fault.
-  if (fault_after_ >= 0 && pages_served_ >= fault_after_ && page_fault_.count > 0) {
-    Fault f = page_fault_;
-    if (--page_fault_.count <= 0) fault_after_ = -1;
-    if (f.delay_ms > 0) {
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));
-      lock.lock();
-    }
-    if (f.status != 0) {
-      reply.status = f.status;
-      reply.body = f.body;
-      if (!f.retry_after.empty()) reply.headers.emplace_back("Retry-After", f.retry_after);
-      return;
-    }
-  }
+  if (page_faults_.strike(lock, reply)) return;  // an injected page fault
   // Rate limit: a fixed window from its first call.
   const int64_t now = now_ms();
   if (limit_calls_ > 0) {
@@ -420,7 +401,7 @@ void OneLoginImitation::events(const Request& request, Reply& reply) {
     after = "\"" + cursor + "\"";
     next = "\"" + origin + kEventsPath + "?after_cursor=" + cursor + "\"";
   }
-  ++pages_served_;
+  page_faults_.served();
   reply.body =
       R"({"status":{"error":false,"code":200,"type":"success","message":"Success"},"pagination":{"before_cursor":null,"after_cursor":)" +
       after + R"(,"previous_link":null,"next_link":)" + next + R"(},"data":[)" + data + "]}";

@@ -102,9 +102,7 @@ class OneLoginImitation : public Imitation {
   int64_t window_start_ms_ = 0;
   int window_calls_ = 0;
   int64_t rate_limited_ = 0;
-  int pages_served_ = 0;
-  int fault_after_ = -1;
-  Fault page_fault_;
+  PageFaults page_faults_;
   std::string next_origin_;
 };
 

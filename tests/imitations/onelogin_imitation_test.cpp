@@ -2,10 +2,6 @@
 // accept what OneLogin accepts and refuse what it refuses, with its bodies.
 #include "onelogin_imitation.hpp"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -19,20 +15,13 @@
 #include <siphon/time_format.hpp>
 #include <thread>
 
+#include "imitation_client.hpp"
+
 namespace siphon::imitation {
 namespace {
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;
-
-  rapidjson::Document json() const {
-    rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    EXPECT_FALSE(doc.HasParseError()) << body;
-    return doc;
-  }
+struct Answer : HttpAnswer {
+  explicit Answer(HttpAnswer answer) : HttpAnswer(std::move(answer)) {}
   std::string message() const {
     auto doc = json();
     return doc.IsObject() && doc.HasMember("status") ? doc["status"]["message"].GetString() : "";
@@ -48,17 +37,7 @@ class OneLoginImitationTest : public ::testing::Test {
 
   Answer send(const std::string& method, const std::string& uri, const std::string& body = "",
               const std::map<std::string, std::string>& headers = {}) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", onelogin_->port());
-    Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [k, v] : headers) request.set(k, v);
-    if (method == "POST") request.setContentLength(static_cast<std::streamsize>(body.size()));
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    Answer out;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), out.body);
-    out.status = response.getStatus();
-    for (const auto& [k, v] : response) out.headers[k] = v;
-    return out;
+    return Answer(http_send(onelogin_->port(), method, uri, body, headers));
   }
 
   Answer token_request(const std::string& id, const std::string& secret) {

@@ -209,6 +209,10 @@ std::string to_json(const rapidjson::Value& value);
 std::string url_encode(std::string_view value);
 // Joins already-unencoded pairs as k=v&k=v, each part url_encode'd.
 std::string encode_params(const Params& params);
+// As encode_params, with the pairs sorted by encoded name, then by encoded
+// value (byte order): the canonical query that request signatures cover
+// (Duo, Aliyun).
+std::string encode_params_sorted(const Params& params);
 
 // A next-page URL a vendor returned (absolute, or a path starting with "/"),
 // made absolute against `current` (the URL of the request that returned it).

@@ -36,6 +36,21 @@ TEST(UrlEncoding, KeepsUnreservedAndUsesUpperCaseHex) {
   EXPECT_EQ(siphon::encode_params({{"q", "x y"}, {"n", "1"}}), "q=x%20y&n=1");
 }
 
+TEST(UrlEncoding, SortedParamsSortByEncodedNameThenValue) {
+  EXPECT_EQ(siphon::encode_params_sorted({}), "");
+  EXPECT_EQ(siphon::encode_params_sorted({{"q", "x y"}, {"n", "1"}}), "n=1&q=x%20y");
+  // Repeated names keep both pairs, ordered by value.
+  EXPECT_EQ(siphon::encode_params_sorted({{"a", "2"}, {"b", ""}, {"a", "1"}}), "a=1&a=2&b=");
+  // Order is of the encoded bytes: "%" (0x25) sorts before letters, "_" after
+  // upper case, and upper case before lower case.
+  EXPECT_EQ(siphon::encode_params_sorted({{"b", "1"}, {"a_b", "2"}, {"A", "3"}, {" x", "4"}}),
+            "%20x=4&A=3&a_b=2&b=1");
+  EXPECT_EQ(
+      siphon::encode_params_sorted(
+          {{"mintime", "1300000000"}, {"limit", "1000"}, {"next_offset", "1529000000000,abc-123"}}),
+      "limit=1000&mintime=1300000000&next_offset=1529000000000%2Cabc-123");
+}
+
 TEST(Context, BaseUrlReplacesSchemeHostAndPortOnly) {
   std::vector<siphon_pair> opts{{"base_url", "http://127.0.0.1:8080"}};
   auto args = make_args({}, opts);
