@@ -43,10 +43,12 @@ std::string describe_exit(int status) {
 }
 
 // The worker's environment: what the dynamic loader and the C library need,
-// nothing else (no credentials the host may hold in its own environment).
+// and the sanitizer settings of a sanitizer build; nothing else (no
+// credentials the host may hold in its own environment).
 std::vector<std::string> worker_environment() {
   std::vector<std::string> env;
-  for (const char* name : {"PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL", "TMPDIR"})
+  for (const char* name : {"PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL", "TMPDIR",
+                           "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"})
     if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
   return env;
 }

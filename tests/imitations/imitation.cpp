@@ -112,6 +112,8 @@ void Imitation::stop() {
     server_->stopAll(true);
     server_.reset();
   }
+  std::unique_lock lock(active_mu_);
+  active_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return active_ == 0; });
 }
 
 std::string Imitation::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -139,6 +141,18 @@ size_t Imitation::connections() const {
 }
 
 void Imitation::serve(const Request& request, Reply& reply, bool& truncate) {
+  {
+    std::lock_guard lock(active_mu_);
+    ++active_;
+  }
+  struct Done {
+    Imitation* self;
+    ~Done() {
+      std::lock_guard lock(self->active_mu_);
+      --self->active_;
+      self->active_cv_.notify_all();
+    }
+  } done{this};
   std::optional<Fault> fault;
   {
     std::lock_guard lock(mu_);

@@ -12,6 +12,7 @@
 #define SIPHON_TESTS_IMITATION_HPP
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -95,6 +96,11 @@ class Imitation {
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   uint16_t port_ = 0;
   mutable std::mutex mu_;
+  // Requests being answered; stop() waits for them, so that a subclass's
+  // members outlive every handler still running (e.g. in a delay fault).
+  std::mutex active_mu_;
+  std::condition_variable active_cv_;
+  int active_ = 0;
   std::vector<Fault> faults_;
   std::vector<std::string> paths_seen_;
 };

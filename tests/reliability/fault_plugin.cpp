@@ -11,12 +11,13 @@
 //   invalid_json  returns the page with one event that is not JSON
 //   oversized     returns the page with one event of `oversized_bytes` bytes
 //   hang          never returns
-//   segv          writes through a null pointer
+//   segv          writes to an unmapped address (SIGSEGV)
 // With `chatter: "1"` it logs and writes to stderr a line holding its token.
 #include <siphon/plugin_api.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -105,7 +106,9 @@ siphon_status poll(siphon_instance* handle, const siphon_poll_args* args,
   if (fault == "hang")
     for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
   if (fault == "segv") {
-    int* volatile nowhere = nullptr;
+    // An unmapped, aligned, non-null address: a real SIGSEGV in every build
+    // (a null store would be caught first by UBSan in the sanitizer build).
+    int* volatile nowhere = reinterpret_cast<int*>(std::uintptr_t{64});
     *nowhere = 1;
   }
   if (more_pages) {
