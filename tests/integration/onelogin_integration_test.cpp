@@ -313,8 +313,8 @@ TEST_F(OneLoginEndToEnd, AnExpiredTokenIsReplacedBeforeUse) {
   // Renewal comes a tenth of the lifetime early: 1 s of margin for a busy machine.
   onelogin_->set_token_lifetime_seconds(10);
   pid_t pid = dir_.spawn({"run"}, "run");
-  ASSERT_TRUE(wait_for([&] { return onelogin_->issued_tokens() >= 2 && event_calls() >= 12; },
-                       60000));
+  ASSERT_TRUE(
+      wait_for([&] { return onelogin_->issued_tokens() >= 2 && event_calls() >= 12; }, 60000));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_child(pid, 30), 0);
   EXPECT_GE(onelogin_->issued_tokens(), 2);
