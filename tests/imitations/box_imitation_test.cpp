@@ -2,17 +2,16 @@
 // what Box accepts and refuse what Box refuses, with Box's bodies.
 #include "box_imitation.hpp"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <siphon/auth_helpers.hpp>
 #include <siphon/sdk.hpp>
+
+#include "imitation_client.hpp"
 
 namespace siphon::imitation {
 namespace {
@@ -20,19 +19,7 @@ namespace {
 constexpr char kAud[] = "https://api.box.com/oauth2/token";
 constexpr char kJwtGrant[] = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::string www_authenticate;
-  std::string retry_after;
-
-  rapidjson::Document json() const {
-    rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    EXPECT_FALSE(doc.HasParseError()) << body;
-    return doc;
-  }
-};
+using Answer = HttpAnswer;
 
 // A JWT assertion's claims; the defaults are what Box accepts.
 struct Claims {
@@ -58,21 +45,10 @@ class BoxImitationTest : public ::testing::Test {
 
   Answer send(const std::string& method, const std::string& uri, const std::string& body = "",
               const std::string& bearer = "") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", box_->port());
-    Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!bearer.empty()) request.set("Authorization", "Bearer " + bearer);
-    if (method == "POST") {
-      request.setContentType("application/x-www-form-urlencoded");
-      request.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    Answer out;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), out.body);
-    out.status = response.getStatus();
-    out.www_authenticate = response.get("WWW-Authenticate", "");
-    out.retry_after = response.get("Retry-After", "");
-    return out;
+    std::map<std::string, std::string> headers;
+    if (!bearer.empty()) headers["Authorization"] = "Bearer " + bearer;
+    if (method == "POST") headers["Content-Type"] = "application/x-www-form-urlencoded";
+    return http_send(box_->port(), method, uri, body, headers);
   }
 
   std::string assertion(Claims c, const BoxImitation::Keyfile& key = *app_) {
@@ -332,7 +308,7 @@ TEST_F(BoxImitationTest, ExpiredOrMissingTokenGets401) {
   box_->set_token_lifetime_seconds(0);
   Answer a = send("GET", events_uri("limit=5"), "", token());
   EXPECT_EQ(a.status, 401);
-  EXPECT_EQ(a.www_authenticate,
+  EXPECT_EQ(a.header("WWW-Authenticate"),
             "Bearer realm=\"Service\", error=\"invalid_token\", error_description=\"The access "
             "token provided is invalid.\"");
   EXPECT_TRUE(a.body.empty());
@@ -360,7 +336,7 @@ TEST_F(BoxImitationTest, Injected429CarriesRetryAfter) {
   box_->inject(fault);
   Answer limited = send("GET", events_uri("limit=5"), "", bearer);
   EXPECT_EQ(limited.status, 429);
-  EXPECT_EQ(limited.retry_after, "2");
+  EXPECT_EQ(limited.header("Retry-After"), "2");
   EXPECT_EQ(std::string(limited.json()["code"].GetString()), "rate_limit_exceeded");
   EXPECT_EQ(send("GET", events_uri("limit=5"), "", bearer).status, 200);
 }

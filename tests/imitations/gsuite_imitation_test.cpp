@@ -3,13 +3,10 @@
 // Google's bodies.
 #include "gsuite_imitation.hpp"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <siphon/auth_helpers.hpp>
@@ -17,24 +14,15 @@
 #include <siphon/time_format.hpp>
 #include <thread>
 
+#include "imitation_client.hpp"
+
 namespace siphon::imitation {
 namespace {
 
 constexpr char kJwtGrant[] = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 constexpr char kList[] = "/admin/reports/v1/activity/users/all/applications/";
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::string www_authenticate;
-
-  rapidjson::Document json() const {
-    rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    EXPECT_FALSE(doc.HasParseError()) << body;
-    return doc;
-  }
-};
+using Answer = HttpAnswer;
 
 // A JWT assertion's claims; the defaults are what Google accepts.
 struct Claims {
@@ -62,20 +50,10 @@ class GsuiteImitationTest : public ::testing::Test {
 
   Answer send(const std::string& method, const std::string& uri, const std::string& body = "",
               const std::string& bearer = "") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", google_->port());
-    Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!bearer.empty()) request.set("Authorization", "Bearer " + bearer);
-    if (method == "POST") {
-      request.setContentType("application/x-www-form-urlencoded");
-      request.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    Answer out;
-    Poco::StreamCopier::copyToString(session.receiveResponse(response), out.body);
-    out.status = response.getStatus();
-    out.www_authenticate = response.get("WWW-Authenticate", "");
-    return out;
+    std::map<std::string, std::string> headers;
+    if (!bearer.empty()) headers["Authorization"] = "Bearer " + bearer;
+    if (method == "POST") headers["Content-Type"] = "application/x-www-form-urlencoded";
+    return http_send(google_->port(), method, uri, body, headers);
   }
 
   std::string assertion(Claims c, const GsuiteImitation::Keyfile& key = *key_) {
@@ -318,7 +296,7 @@ TEST_F(GsuiteImitationTest, UnknownOrExpiredTokensGet401Unauthenticated) {
   Answer none = list("admin", {}, "");
   EXPECT_EQ(none.status, 401);
   EXPECT_STREQ(none.json()["error"]["status"].GetString(), "UNAUTHENTICATED");
-  EXPECT_NE(none.www_authenticate.find("invalid_token"), std::string::npos);
+  EXPECT_NE(none.header("WWW-Authenticate").find("invalid_token"), std::string::npos);
   google_->set_token_lifetime_seconds(1);
   const std::string bearer = token();
   EXPECT_EQ(list("admin", {}, bearer).status, 200);

@@ -23,6 +23,11 @@ struct HttpAnswer {
   std::string body;
   std::map<std::string, std::string> headers;
 
+  // A header's value, or "".
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
   // The body as JSON; a body that is not JSON fails the test.
   rapidjson::Document json() const {
     rapidjson::Document doc;
