@@ -18,10 +18,9 @@ namespace {
 
 bool retryable_status(int status) { return status == 429 || (status >= 500 && status <= 599); }
 
-std::string header_value(const HttpResponse& r, const std::string& name) {
-  for (const auto& [k, v] : r.headers)
-    if (Poco::icompare(k, name) == 0) return v;
-  return {};
+std::string header_value(const HttpResponse& r, const char* name) {
+  const std::string* v = find_header(r.headers, {name});
+  return v ? *v : std::string();
 }
 
 }  // namespace

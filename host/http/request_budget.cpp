@@ -9,14 +9,6 @@
 namespace siphon {
 namespace {
 
-const std::string* find_header(const std::vector<std::pair<std::string, std::string>>& headers,
-                               std::initializer_list<const char*> names) {
-  for (const char* name : names)
-    for (const auto& [k, v] : headers)
-      if (Poco::icompare(k, name) == 0) return &v;
-  return nullptr;
-}
-
 bool parse_whole(const std::string& s, int64_t& out) {
   std::string t = Poco::trim(s);
   if (t.empty() || t.size() > 15) return false;
@@ -26,6 +18,14 @@ bool parse_whole(const std::string& s, int64_t& out) {
 }
 
 }  // namespace
+
+const std::string* find_header(const std::vector<std::pair<std::string, std::string>>& headers,
+                               std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    for (const auto& [k, v] : headers)
+      if (Poco::icompare(k, name) == 0) return &v;
+  return nullptr;
+}
 
 int64_t rate_limit_reset_ms(const std::vector<std::pair<std::string, std::string>>& headers,
                             int64_t now_ms) {

@@ -11,6 +11,7 @@
 #define SIPHON_HOST_HTTP_REQUEST_BUDGET_HPP
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -46,6 +47,11 @@ class RequestBudgets {
   std::mutex mu_;
   std::map<std::string, Budget> budgets_;
 };
+
+// The value of the first of `names` present in `headers` (case-insensitive),
+// or null.
+const std::string* find_header(const std::vector<std::pair<std::string, std::string>>& headers,
+                               std::initializer_list<const char*> names);
 
 // The wait, in ms, that a response's rate-limit headers ask for when they say
 // nothing remains (X-RateLimit-Reset / X-Rate-Limit-Reset as epoch seconds or

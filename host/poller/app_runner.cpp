@@ -118,7 +118,10 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
       if (f.name == k && f.secret) redactor.add(v);
   }
   redactor_ = redactor;
-  if (!instance_ || key != instance_auth_key_) {
+  // A digest of the service and the resolved credentials: it tells when the
+  // instance must be remade and names the credential's request budget.
+  std::string credential = auth::hex(auth::sha256(type_.service + '\0' + key));
+  if (!instance_ || credential != instance_auth_key_) {
     instance_.reset();
     instance_ = make_plugin_instance(type_, app_, *auth, &http_, &stop_, redactor_);
     std::string why = instance_->create(false);
@@ -132,11 +135,11 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
       fail("plugin " + plugin_name() + " refused the app's settings: " + why);
       return false;
     }
-    instance_auth_key_ = key;
+    instance_auth_key_ = credential;
   }
   // Apps of one service with the same credentials share one request budget.
   RequestPolicy policy;
-  policy.credential = auth::hex(auth::sha256(type_.service + '\0' + key));
+  policy.credential = credential;
   policy.requests_per_second = app_.rate_limit;
   deadline_ms_ = now_ms() + app_.run_timeout_seconds * 1000;
   policy.deadline_ms = deadline_ms_;

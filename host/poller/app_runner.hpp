@@ -70,7 +70,7 @@ class AppRunner {
   RecordWriter records_;
   Redactor redactor_;
   std::unique_ptr<PluginInstance> instance_;
-  std::string instance_auth_key_;  // resolved auth the instance was made with
+  std::string instance_auth_key_;  // digest of the credentials the instance was made with
   bool running_ = false;
   std::string cursor_;
   int64_t start_ms_ = 0;
