@@ -41,8 +41,10 @@ commands:
   plugins [--json]              list plugins found, their app types, each auth field
                                 (name, description, regex, secret or not) and option;
                                 and every file refused, with the reason
-  check                         validate the config without network; one line per
-                                problem; exit 1 if any; never prints a secret value
+  check [--sinks]               validate the config without network; one line per
+                                problem; exit 1 if any; never prints a secret value.
+                                --sinks then connects to each sink (nothing delivered)
+                                and prints one line per sink: reachable or why not
   run                           schedule every enabled app until SIGINT/SIGTERM
                                 (SIGHUP reopens file sinks)
   once APP [--since TIME]       one run of one app: poll until no more pages, then exit
@@ -69,6 +71,7 @@ struct Args {
   std::string log_level;
   std::vector<std::string> words;
   bool json = false;
+  bool sinks = false;  // check --sinks
   std::optional<std::string> since;
   std::optional<int64_t> since_ms;  // --since, parsed
 };
@@ -151,7 +154,10 @@ bool load(const Args& a, Host& h, bool need_valid_apps) {
   }
   for (const auto& r : h.registry.refused())
     log_line(LogLevel::kWarn, "", "plugin refused: " + r.file + ": " + r.reason);
-  if (problems.empty() && need_valid_apps) validate_apps(h.cfg, h.registry, problems, false);
+  if (problems.empty() && need_valid_apps) {
+    validate_sinks(h.cfg, problems);
+    validate_apps(h.cfg, h.registry, problems, false);
+  }
   // Warnings (e.g. a group-readable secret file) are printed but do not stop the run.
   bool ok = true;
   for (const auto& p : problems) {
@@ -292,6 +298,7 @@ int cmd_check(const Args& a) {
     h.registry.load_dirs(h.cfg.plugin_dirs);
     for (const auto& r : h.registry.refused())
       std::fprintf(stderr, "warning: plugin refused: %s: %s\n", r.file.c_str(), r.reason.c_str());
+    validate_sinks(h.cfg, problems);
     validate_apps(h.cfg, h.registry, problems, true);
   }
   size_t errors = 0;
@@ -300,6 +307,24 @@ int cmd_check(const Args& a) {
     if (p.find(": warning: ") == std::string::npos) ++errors;
   }
   if (errors) return 1;
+  if (a.sinks) {
+    // Like `filebeat test output`: each sink connected to, nothing delivered.
+    size_t down = 0;
+    for (const auto& sc : h.cfg.sinks) {
+      bool ok = false;
+      std::string report;
+      try {
+        auto sink = make_sink(sc, h.cfg.http);
+        report = sink->probe(ok);
+      } catch (const std::exception& e) {
+        report = e.what();
+      }
+      if (!ok) ++down;
+      std::printf("sink %s (%s): %s: %s\n", sc.name.c_str(), sc.type.c_str(), ok ? "ok" : "FAILED",
+                  report.c_str());
+    }
+    if (down) return 1;
+  }
   std::printf("%s: ok (%zu apps, %zu enabled)\n", h.cfg.path.c_str(), h.cfg.apps.size(),
               static_cast<size_t>(std::count_if(h.cfg.apps.begin(), h.cfg.apps.end(),
                                                 [](const AppConfig& x) { return x.enabled; })));
@@ -308,7 +333,7 @@ int cmd_check(const Args& a) {
 
 std::map<std::string, std::unique_ptr<Sink>> open_sinks(const Config& cfg) {
   std::map<std::string, std::unique_ptr<Sink>> sinks;
-  for (const auto& s : cfg.sinks) sinks[s.name] = make_sink(s);
+  for (const auto& s : cfg.sinks) sinks[s.name] = make_sink(s, cfg.http);
   return sinks;
 }
 
@@ -535,6 +560,8 @@ int run_cli(const std::vector<std::string>& argv) {
       a.since = *v;
     } else if (w == "--json") {
       a.json = true;
+    } else if (w == "--sinks") {
+      a.sinks = true;
     } else if (!w.empty() && w[0] == '-') {
       return usage_error("unknown option " + w);
     } else {
@@ -551,6 +578,7 @@ int run_cli(const std::vector<std::string>& argv) {
     if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
     a.since_ms = ms;
   }
+  if (a.sinks && cmd != "check") return usage_error("--sinks goes with check");
   if (cmd == "plugins") return cmd_plugins(a);
   if (cmd == "check") return cmd_check(a);
   if (cmd == "run") return cmd_run(a);

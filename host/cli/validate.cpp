@@ -1,7 +1,9 @@
 #include "cli/validate.hpp"
 
 #include <Poco/RegularExpression.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -9,6 +11,7 @@
 #include "http/http_service.hpp"
 #include "log/log.hpp"
 #include "plugin/app_instance.hpp"
+#include "sink/network_sink.hpp"
 
 namespace siphon {
 
@@ -19,6 +22,56 @@ bool full_match(const std::string& regex, const std::string& value) {
     return re.match(value, 0, 0);
   } catch (const std::exception&) {
     return false;
+  }
+}
+
+void validate_sinks(const Config& cfg, std::vector<std::string>& problems) {
+  for (const auto& sink : cfg.sinks) {
+    if (!sink.is_network()) continue;
+    std::string at = sink.file + ": sink " + sink.name + ": ";
+    if (!sink.url.empty()) {
+      try {
+        Poco::URI uri(sink.url);
+        std::string scheme = Poco::toLower(uri.getScheme());
+        if (scheme != "http" && scheme != "https")
+          problems.push_back(at + "field url: expected an http:// or https:// URL");
+        else if (uri.getHost().empty())
+          problems.push_back(at + "field url: has no host");
+        else if (scheme == "http" && !is_loopback_host(Poco::toLower(uri.getHost())))
+          problems.push_back(at +
+                             "field url: plain http is allowed only to loopback hosts; use "
+                             "https");
+        if (!uri.getUserInfo().empty())
+          problems.push_back(at +
+                             "field url: holds credentials; give them as username/password, "
+                             "token, api_key or headers (with ${env:} or ${file:} references)");
+      } catch (const Poco::Exception&) {
+        problems.push_back(at + "field url: not a valid URL");
+      }
+    }
+    for (auto [field, path] : {std::pair<const char*, const std::string*>{"ca_file", &sink.ca_file},
+                               {"client_cert", &sink.client_cert},
+                               {"client_key", &sink.client_key}})
+      if (!path->empty() && ::access(path->c_str(), R_OK) != 0)
+        problems.push_back(at + "field " + field + ": cannot read " + *path);
+    for (const auto& [field, raw] : sink_secret_fields(sink)) {
+      // Header values that hold no reference are settings, not secrets.
+      bool is_header = field.rfind("header ", 0) == 0;
+      if (!has_secret_ref(raw)) {
+        if (!is_header)
+          problems.push_back(at + "field " + field +
+                             ": warning: a literal secret in the config; use ${env:NAME} or "
+                             "${file:PATH}");
+        continue;
+      }
+      try {
+        std::string warning;
+        resolve_secret_refs(raw, sink.dir, &warning);
+        if (!warning.empty()) problems.push_back(at + "field " + field + ": warning: " + warning);
+      } catch (const SecretRefError& e) {
+        problems.push_back(at + "field " + field + ": " + e.what());
+      }
+    }
   }
 }
 

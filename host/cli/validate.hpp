@@ -18,6 +18,13 @@ namespace siphon {
 void validate_apps(const Config& cfg, const PluginRegistry& registry,
                    std::vector<std::string>& problems, bool call_plugins);
 
+// Appends one line per problem of a network sink's settings, without
+// network: "FILE: sink NAME: field FIELD: problem". The URL (http or https;
+// plain http only to loopback; no credentials in it), TLS files readable,
+// secret references resolvable (a literal secret is a warning). Never
+// includes a secret value.
+void validate_sinks(const Config& cfg, std::vector<std::string>& problems);
+
 // Whole-value PCRE match, as auth regexes are applied.
 bool full_match(const std::string& regex, const std::string& value);
 

@@ -70,6 +70,130 @@ struct Loader {
     return *v * 1000;
   }
 
+  // The keys of one sink, by type. Unknown keys are problems naming the sink.
+  void load_sink(const YAML::Node& n, SinkConfig& sink, const std::string& file,
+                 const std::string& where) {
+    const std::string& dir = cfg.dir;
+    static const std::set<std::string> kNetwork{
+        "name",        "type",       "url",        "timeout",     "ca_file",
+        "client_cert", "client_key", "batch_size", "batch_bytes", "gzip"};
+    std::set<std::string> keys;
+    if (sink.type == "file") {
+      keys = {"name", "type", "path", "sync"};
+    } else if (sink.type == "stdout") {
+      keys = {"name", "type"};
+    } else if (sink.type == "http") {
+      keys = kNetwork;
+      keys.insert("headers");
+    } else if (sink.type == "splunk_hec") {
+      keys = kNetwork;
+      keys.insert({"token", "ack", "ack_timeout", "index", "sourcetype", "source", "host"});
+    } else if (sink.type == "elasticsearch") {
+      keys = kNetwork;
+      keys.insert({"index", "pipeline", "username", "password", "api_key"});
+    } else {
+      problem(file, where + "field type: \"" + sink.type +
+                        "\" is not one of stdout, file, http, splunk_hec, elasticsearch");
+      return;
+    }
+    check_keys(n, keys, file, where);
+    auto text = [&](const char* key, std::string& out) {
+      if (!n[key]) return;
+      if (!n[key].IsScalar())
+        problem(file, where + "field " + key + ": expected a single value");
+      else
+        out = n[key].Scalar();
+    };
+    auto flag = [&](const char* key, bool& out) {
+      if (!n[key]) return;
+      try {
+        out = n[key].as<bool>();
+      } catch (const YAML::Exception&) {
+        problem(file, where + "field " + key + ": expected true or false");
+      }
+    };
+    auto positive = [&](const char* key, int64_t& out) {
+      if (!n[key]) return;
+      try {
+        out = n[key].as<int64_t>();
+        if (out < 1) throw YAML::Exception({}, "range");
+      } catch (const YAML::Exception&) {
+        problem(file, where + "field " + key + ": expected a positive whole number");
+      }
+    };
+    auto duration = [&](const char* key, int64_t& out) {
+      if (!n[key]) return;
+      std::string why;
+      auto s = n[key].IsScalar() ? n[key].Scalar() : "";
+      auto v = parse_duration_seconds(s, &why);
+      if (!v || *v <= 0)
+        problem(file, where + "field " + key + ": " + (v ? "must be positive" : why));
+      else
+        out = *v * 1000;
+    };
+    if (sink.type == "file") {
+      if (!n["path"] || !n["path"].IsScalar())
+        problem(file, where + "field path: missing (a file sink needs a path)");
+      else
+        sink.path = absolute_from(dir, n["path"].Scalar());
+      flag("sync", sink.sync);
+      return;
+    }
+    if (sink.type == "stdout") return;
+    text("url", sink.url);
+    if (sink.url.empty()) problem(file, where + "field url: missing");
+    flag("gzip", sink.gzip);
+    positive("batch_size", sink.batch_size);
+    positive("batch_bytes", sink.batch_bytes);
+    duration("timeout", sink.timeout_ms);
+    for (auto [key, out] : {std::pair<const char*, std::string*>{"ca_file", &sink.ca_file},
+                            {"client_cert", &sink.client_cert},
+                            {"client_key", &sink.client_key}}) {
+      std::string v;
+      text(key, v);
+      if (!v.empty()) *out = absolute_from(dir, v);
+    }
+    if (sink.client_cert.empty() != sink.client_key.empty())
+      problem(file, where + "field client_cert: client_cert and client_key go together");
+    if (sink.type == "http" && n["headers"]) {
+      const YAML::Node h = n["headers"];
+      if (!h.IsMap()) {
+        problem(file, where + "field headers: expected a mapping of header names to values");
+      } else {
+        for (const auto& kv : h) {
+          if (!kv.second.IsScalar()) {
+            problem(file,
+                    where + "field headers: " + kv.first.Scalar() + ": expected a single value");
+            continue;
+          }
+          sink.headers.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+        }
+      }
+    }
+    if (sink.type == "splunk_hec") {
+      text("token", sink.token);
+      if (sink.token.empty()) problem(file, where + "field token: missing");
+      flag("ack", sink.ack);
+      duration("ack_timeout", sink.ack_timeout_ms);
+      text("index", sink.index);
+      text("sourcetype", sink.sourcetype);
+      text("source", sink.source);
+      text("host", sink.host);
+    }
+    if (sink.type == "elasticsearch") {
+      text("index", sink.index);
+      if (sink.index.empty()) sink.index = "siphon-{type}";
+      text("pipeline", sink.pipeline);
+      text("username", sink.username);
+      text("password", sink.password);
+      text("api_key", sink.api_key);
+      if (sink.username.empty() != sink.password.empty())
+        problem(file, where + "field password: username and password go together");
+      if (!sink.api_key.empty() && !sink.username.empty())
+        problem(file, where + "field api_key: give either api_key or username and password");
+    }
+  }
+
   void load_app(const YAML::Node& node, const std::string& file, const std::string& dir) {
     static const std::regex kName("^[a-z0-9_-]+$");
     if (!node.IsMap()) {
@@ -314,26 +438,12 @@ struct Loader {
         }
         SinkConfig sink;
         sink.file = file;
-        sink.name = n["name"] ? n["name"].Scalar() : "";
+        sink.dir = dir;
+        sink.name = n["name"] && n["name"].IsScalar() ? n["name"].Scalar() : "";
         std::string where = "sink " + (sink.name.empty() ? std::string("?") : sink.name) + ": ";
-        check_keys(n, {"name", "type", "path", "sync"}, file, where);
         if (sink.name.empty()) problem(file, where + "field name: missing");
-        sink.type = n["type"] ? n["type"].Scalar() : "";
-        if (sink.type == "file") {
-          if (!n["path"])
-            problem(file, where + "field path: missing (a file sink needs a path)");
-          else
-            sink.path = absolute_from(dir, n["path"].Scalar());
-        } else if (sink.type != "stdout") {
-          problem(file, where + "field type: \"" + sink.type + "\" is not one of stdout, file");
-        }
-        if (n["sync"]) {
-          try {
-            sink.sync = n["sync"].as<bool>();
-          } catch (const YAML::Exception&) {
-            problem(file, where + "field sync: expected true or false");
-          }
-        }
+        sink.type = n["type"] && n["type"].IsScalar() ? n["type"].Scalar() : "";
+        load_sink(n, sink, file, where);
         if (cfg.find_sink(sink.name)) problem(file, where + "duplicate sink name");
         cfg.sinks.push_back(sink);
       }

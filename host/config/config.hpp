@@ -14,7 +14,9 @@
 namespace siphon {
 
 struct HttpConfig {
-  std::string ca_file;  // "" = the system store
+  std::string ca_file;           // "" = the system store
+  std::string client_cert_file;  // TLS client certificate (PEM); "" = none
+  std::string client_key_file;   // its private key (PEM)
   int64_t connect_timeout_ms = 10000;
   int64_t read_timeout_ms = 30000;
   int64_t max_response_bytes = 64 * 1024 * 1024;
@@ -24,10 +26,43 @@ struct HttpConfig {
 
 struct SinkConfig {
   std::string name;
-  std::string type;  // stdout | file
+  std::string type;  // stdout | file | http | splunk_hec | elasticsearch
   std::string path;  // absolute, for file sinks
   bool sync = true;  // fdatasync before the cursor commits
   std::string file;  // config file that declared it
+  std::string dir;   // its directory: base of relative ${file:} references
+
+  // Network sinks (http, splunk_hec, elasticsearch).
+  std::string url;                // http: the URL posted to; others: the service's base URL
+  bool gzip = false;              // Content-Encoding: gzip
+  int64_t batch_size = 500;       // records per request at most
+  int64_t batch_bytes = 5 << 20;  // request body bytes at most (one record may pass it)
+  int64_t timeout_ms = 0;         // per request; 0 = http.read_timeout
+  std::string ca_file;            // absolute; "" = http.ca_file or the system store
+  std::string client_cert;        // absolute PEM; TLS client certificate
+  std::string client_key;         // absolute PEM; its key
+  // http: extra request headers; values may be (or hold) ${env:}/${file:}
+  // references and are never logged.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // splunk_hec
+  std::string token;  // raw (a reference, normally)
+  bool ack = true;
+  int64_t ack_timeout_ms = 2 * 60 * 1000;
+  std::string sourcetype;  // "" = siphon:<app type>
+  std::string source;
+  std::string host;
+  // splunk_hec and elasticsearch: index ({type}, {app}, {service} are
+  // replaced for elasticsearch; "" = the token's default index for HEC,
+  // siphon-{type} for elasticsearch).
+  std::string index;
+  // elasticsearch
+  std::string pipeline;
+  std::string username;  // basic auth, with password
+  std::string password;  // raw (a reference, normally)
+  std::string api_key;   // raw (a reference, normally); Authorization: ApiKey
+  bool is_network() const {
+    return type == "http" || type == "splunk_hec" || type == "elasticsearch";
+  }
 };
 
 struct AppConfig {

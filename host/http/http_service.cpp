@@ -23,6 +23,15 @@ std::string header_value(const HttpResponse& r, const char* name) {
   return v ? *v : std::string();
 }
 
+// The jittered exponential backoff before retry number `attempt` (0-based).
+int64_t backoff_delay_ms(int attempt) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t ceiling = 500;
+  for (int i = 0; i < attempt && ceiling < 32000; ++i) ceiling *= 2;
+  ceiling = std::min<int64_t>(ceiling, 32000);
+  return std::uniform_int_distribution<int64_t>(ceiling / 2, ceiling)(rng);
+}
+
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
@@ -192,6 +201,20 @@ siphon_status HttpService::send(const HttpRequest& request, HttpResponse& respon
   }
 }
 
+bool HttpService::backoff(int retry, StopSignal* stop, std::string& error) {
+  if (retry >= config_.max_retries) {
+    error = "gave up after " + std::to_string(retry + 1) + " attempts";
+    return false;
+  }
+  static const RequestPolicy kNoPolicy;
+  HttpResponse scratch;
+  if (!wait(backoff_delay_ms(retry), kNoPolicy, stop, scratch)) {
+    error = "stopped while waiting to retry" + scratch.error;
+    return false;
+  }
+  return true;
+}
+
 bool HttpService::wait(int64_t ms, const RequestPolicy& policy, StopSignal* stop,
                        HttpResponse& response) {
   if (ms <= 0) return true;
@@ -214,8 +237,6 @@ bool HttpService::wait(int64_t ms, const RequestPolicy& policy, StopSignal* stop
 siphon_status HttpService::send_with_retries(const Origin& origin, const HttpRequest& request,
                                              const std::string& target, HttpResponse& response,
                                              StopSignal* stop, const RequestPolicy& policy) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t backoff_ms = 500;
   for (int attempt = 0;; ++attempt) {
     response.attempts = attempt + 1;
     response.error.clear();
@@ -242,8 +263,7 @@ siphon_status HttpService::send_with_retries(const Origin& origin, const HttpReq
       response.error += " (gave up after " + std::to_string(attempt + 1) + " attempts)";
       return SIPHON_RETRY_LATER;
     }
-    int64_t delay = std::uniform_int_distribution<int64_t>(backoff_ms / 2, backoff_ms)(rng);
-    backoff_ms = std::min<int64_t>(backoff_ms * 2, 32000);
+    int64_t delay = backoff_delay_ms(attempt);
     if (got) {
       int64_t ra = parse_retry_after_ms(header_value(response, "Retry-After"), now_ms());
       if (ra >= 0)

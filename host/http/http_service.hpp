@@ -51,6 +51,13 @@ class HttpService {
 
   size_t connections_opened() const { return pool_.sessions_created(); }
 
+  // The same retry policy for callers that retry part of a request on their
+  // own (an Elasticsearch bulk request's rejected items): waits the backoff
+  // of retry number `retry` (0-based: 0.5 s doubling to 32 s, with jitter).
+  // Returns false, with the reason in `error`, when http.max_retries is used
+  // up or a stop came.
+  bool backoff(int retry, StopSignal* stop, std::string& error);
+
  private:
   // One attempt. Returns false on a transport failure (error set); `fatal`
   // then tells a failure that retrying cannot cure (an oversized response).

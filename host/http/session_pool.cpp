@@ -16,7 +16,8 @@ constexpr size_t kMaxIdlePerOrigin = 16;
 
 SessionPool::SessionPool(const HttpConfig& config) : config_(config) {
   Poco::Net::initializeSSL();
-  tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", config_.ca_file,
+  tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, config_.client_key_file,
+                                config_.client_cert_file, config_.ca_file,
                                 Poco::Net::Context::VERIFY_STRICT, 9, config_.ca_file.empty());
   tls_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
   Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject =

@@ -16,7 +16,11 @@ AppRunner::AppRunner(const AppConfig& app, const AppTypeInfo& type, Sink& sink, 
       state_(state),
       http_(http),
       stop_(stop),
-      records_(app.name, type.type, type.service) {}
+      records_(app.name, type.type, type.service) {
+  batch_.app = app.name;
+  batch_.type = type.type;
+  batch_.service = type.service;
+}
 
 std::string AppRunner::plugin_name() const {
   return type_.plugin ? type_.plugin->name : type_.type;
@@ -181,13 +185,13 @@ AppRunner::Step AppRunner::step() {
     return Step::kFailed;
   }
   std::string collected_at = rfc3339_ms(now_ms());
-  line_buffer_.clear();
+  batch_.clear();
   for (size_t i = 0; i < out.events.size(); ++i) {
     std::string why;
     if (static_cast<int64_t>(out.events[i].size()) > app_.max_event_bytes) {
       why = "event of " + std::to_string(out.events[i].size()) +
             " bytes is over max_event_bytes (" + std::to_string(app_.max_event_bytes) + ")";
-    } else if (records_.append(line_buffer_, out.events[i], collected_at, why)) {
+    } else if (records_.append(batch_, out.events[i], collected_at, why)) {
       continue;
     }
     fail("plugin " + plugin_name() + " returned a bad event (#" + std::to_string(i) +
@@ -195,7 +199,7 @@ AppRunner::Step AppRunner::step() {
     return Step::kFailed;
   }
   try {
-    sink_.deliver(line_buffer_);
+    sink_.deliver(batch_, &stop_);
   } catch (const std::exception& e) {
     fail(e.what());
     return Step::kFailed;

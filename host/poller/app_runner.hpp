@@ -79,7 +79,7 @@ class AppRunner {
   uint32_t sleep_seconds_ = 0;
   int64_t events_ = 0;
   std::string error_;
-  std::string line_buffer_;
+  RecordBatch batch_;  // the page being delivered (reused: no allocation per page)
   std::string disabled_;
   int64_t restart_backoff_s_ = 0;  // wait before the next worker start
   int64_t restart_after_ms_ = 0;   // no worker start before this time

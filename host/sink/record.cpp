@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <siphon/auth_helpers.hpp>
 
 namespace siphon {
 namespace {
@@ -49,6 +50,30 @@ bool is_ascii(std::string_view text) {
 }
 
 }  // namespace
+
+std::string record_id(std::string_view app, std::string_view event) {
+  std::string data;
+  data.reserve(app.size() + 1 + event.size());
+  data.append(app);
+  data.push_back('\0');
+  data.append(event);
+  return auth::hex(auth::sha256(data));
+}
+
+bool RecordWriter::append(RecordBatch& batch, std::string_view event,
+                          const std::string& collected_at, std::string& why) const {
+  const size_t start = batch.lines.size();
+  if (!append(batch.lines, event, collected_at, why)) return false;
+  RecordSpan span;
+  span.line_offset = static_cast<uint32_t>(start);
+  span.line_size = static_cast<uint32_t>(batch.lines.size() - start);
+  span.event_offset = static_cast<uint32_t>(start + prefix_.size() + collected_at.size() +
+                                            std::strlen("\",\"event\":"));
+  // The line ends in "}\n": the record's closing brace follows the event.
+  span.event_size = static_cast<uint32_t>(batch.lines.size() - 2 - span.event_offset);
+  batch.records.push_back(span);
+  return true;
+}
 
 std::string json_quote(std::string_view text) {
   std::string out = "\"";

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "log/log.hpp"
+#include "sink/network_sink.hpp"
 
 namespace siphon {
 namespace {
@@ -29,14 +30,16 @@ int write_all(int fd, const char* data, size_t size) {
 
 }  // namespace
 
-void Sink::deliver(const std::string& lines) {
+void LineSink::deliver(const RecordBatch& batch, StopSignal*) { deliver_lines(batch.lines); }
+
+void LineSink::deliver_lines(const std::string& lines) {
   std::lock_guard lock(mu_);
   if (!lines.empty()) write_locked(lines);
   flush_locked();
 }
 
 FileSink::FileSink(const std::string& name, const std::string& path, bool sync)
-    : Sink(name), path_(path), sync_(sync) {
+    : LineSink(name), path_(path), sync_(sync) {
   // Past a file size limit (RLIMIT_FSIZE) a write must fail, not kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
   open();
@@ -114,7 +117,18 @@ void FileSink::flush_locked() {
     throw SinkError("sink " + name() + ": cannot sync " + path_ + ": " + std::strerror(errno));
 }
 
-StdoutSink::StdoutSink(const std::string& name, int fd) : Sink(name), fd_(fd) {
+std::string FileSink::probe(bool& ok) {
+  std::lock_guard lock(reopen_mu_);
+  struct stat st {};
+  if (fd_ < 0 || ::fstat(fd_, &st) != 0) {
+    ok = false;
+    return "cannot stat " + path_;
+  }
+  ok = true;
+  return "appends to " + path_ + " (" + std::to_string(st.st_size) + " bytes)";
+}
+
+StdoutSink::StdoutSink(const std::string& name, int fd) : LineSink(name), fd_(fd) {
   // A closed reader must fail the write, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);
@@ -127,9 +141,16 @@ void StdoutSink::write_locked(const std::string& lines) {
 
 void StdoutSink::flush_locked() {}
 
-std::unique_ptr<Sink> make_sink(const SinkConfig& config) {
+std::string StdoutSink::probe(bool& ok) {
+  ok = true;
+  return "writes to standard output";
+}
+
+std::unique_ptr<Sink> make_sink(const SinkConfig& config, const HttpConfig& http) {
   if (config.type == "file")
     return std::make_unique<FileSink>(config.name, config.path, config.sync);
+  if (config.type == "http" || config.type == "splunk_hec" || config.type == "elasticsearch")
+    return make_network_sink(config, http);
   return std::make_unique<StdoutSink>(config.name);
 }
 

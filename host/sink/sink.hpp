@@ -1,8 +1,14 @@
-// Sinks: where records go. write() takes whole lines and writes them in one
-// piece, so several apps sharing a sink never interleave partial lines;
-// flush() makes them durable (fdatasync, unless the sink has sync: false)
-// before the caller commits a cursor. Both throw SinkError on failure.
-// reopen() serves SIGHUP (log rotation). Thread-safe.
+// Sinks: where records go. deliver() takes one page of one app (a
+// RecordBatch) and returns only once the sink has acknowledged every record
+// of it: written and made durable for the file sink (fdatasync, unless
+// `sync: false`), a 2xx for `http`, a true ackId for Splunk HEC, every bulk
+// item created (or already there) for Elasticsearch. Anything less throws
+// SinkError, and the caller then fails the run without committing the
+// cursor. Line sinks write a page in one piece, so apps sharing a sink never
+// interleave partial lines. reopen() serves SIGHUP (log rotation, secrets
+// read again). probe() serves `siphon check --sinks`. Thread-safe: apps on
+// worker threads deliver concurrently; a network sink holds no lock while
+// it waits, so a slow sink delays only the apps that write to it.
 #ifndef SIPHON_HOST_SINK_SINK_HPP
 #define SIPHON_HOST_SINK_SINK_HPP
 
@@ -12,6 +18,8 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "sink/record.hpp"
+#include "util/stop_signal.hpp"
 
 namespace siphon {
 
@@ -24,26 +32,45 @@ class Sink {
  public:
   virtual ~Sink() = default;
   const std::string& name() const { return name_; }
-  // Writes `lines` (whole records, each ending in \n) and makes them durable.
-  void deliver(const std::string& lines);
+  // Returns once every record of `batch` is acknowledged; throws SinkError
+  // otherwise (the message names the sink and never holds a secret).
+  // `stop`, when set, cuts retry and acknowledgement waits short (a throw).
+  virtual void deliver(const RecordBatch& batch, StopSignal* stop = nullptr) = 0;
   virtual void reopen() {}
+  // For `siphon check --sinks`: connects (without delivering anything) and
+  // returns a one-line report; sets `ok` false when the sink is unusable.
+  virtual std::string probe(bool& ok) = 0;
 
  protected:
   explicit Sink(std::string name) : name_(std::move(name)) {}
+
+ private:
+  std::string name_;
+};
+
+// A sink of lines (file, stdout): the page's lines written in one piece.
+class LineSink : public Sink {
+ public:
+  void deliver(const RecordBatch& batch, StopSignal* stop = nullptr) override;
+  // Writes `lines` (whole records, each ending in \n) and makes them durable.
+  void deliver_lines(const std::string& lines);
+
+ protected:
+  explicit LineSink(std::string name) : Sink(std::move(name)) {}
   virtual void write_locked(const std::string& lines) = 0;
   virtual void flush_locked() = 0;
 
  private:
-  std::string name_;
   std::mutex mu_;
 };
 
 // Appends to a file (created 0640 when missing; never truncated).
-class FileSink : public Sink {
+class FileSink : public LineSink {
  public:
   FileSink(const std::string& name, const std::string& path, bool sync);
   ~FileSink() override;
   void reopen() override;
+  std::string probe(bool& ok) override;
 
  protected:
   void write_locked(const std::string& lines) override;
@@ -59,9 +86,10 @@ class FileSink : public Sink {
 };
 
 // Writes to standard output (or another descriptor, for tests).
-class StdoutSink : public Sink {
+class StdoutSink : public LineSink {
  public:
   explicit StdoutSink(const std::string& name, int fd = 1);
+  std::string probe(bool& ok) override;
 
  protected:
   void write_locked(const std::string& lines) override;
@@ -71,7 +99,9 @@ class StdoutSink : public Sink {
   int fd_;
 };
 
-std::unique_ptr<Sink> make_sink(const SinkConfig& config);
+// Makes the sink a config declares. `http` is the host's HTTP settings,
+// whose retry policy and limits the network sinks share.
+std::unique_ptr<Sink> make_sink(const SinkConfig& config, const HttpConfig& http = {});
 
 }  // namespace siphon
 

@@ -191,13 +191,15 @@ void BM_FileSinkDeliver(benchmark::State& state) {
   }
   ::close(fd);
   siphon::RecordWriter writer("bench", "box_admin_events", "box");
-  std::string lines, why;
-  for (const auto& e : events()) writer.append(lines, e, "2026-11-27T17:00:00.123Z", why);
+  siphon::RecordBatch batch;
+  std::string why;
+  for (const auto& e : events()) writer.append(batch, e, "2026-11-27T17:00:00.123Z", why);
+  const std::string& lines = batch.lines;
   {
     siphon::FileSink sink("bench", path, sync);
     int64_t n = 0;
     for (auto _ : state) {
-      sink.deliver(lines);
+      sink.deliver(batch);
       if (++n % 64 == 0) {  // keep the file small
         state.PauseTiming();
         if (::truncate(path, 0) != 0) state.SkipWithError("cannot truncate");

@@ -1,5 +1,6 @@
 #include "imitation.hpp"
 
+#include <Poco/InflatingStream.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <thread>
 
 namespace siphon::imitation {
@@ -89,6 +91,15 @@ bool Request::has_param(const std::string& name) const {
   for (const auto& kv : params)
     if (kv.first == name) return true;
   return false;
+}
+
+std::string decoded_body(const Request& request) {
+  if (Poco::icompare(request.header("content-encoding"), "gzip") != 0) return request.body;
+  std::istringstream in(request.body);
+  Poco::InflatingInputStream z(in, Poco::InflatingStreamBuf::STREAM_GZIP);
+  std::string out;
+  Poco::StreamCopier::copyToString(z, out);
+  return out;
 }
 
 Imitation::Imitation() = default;

@@ -128,6 +128,8 @@ class PageFaults {
 
 // Helpers for subclasses.
 std::string json_escape(const std::string& text);
+// The request body, gunzipped when it came with Content-Encoding: gzip.
+std::string decoded_body(const Request& request);
 // Milliseconds since the epoch, from the system clock.
 int64_t now_ms();
 

@@ -119,4 +119,29 @@ TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControls) {
 }
 
 }  // namespace
+TEST_F(RecordTest, ABatchKeepsTheLinesAndASpanOfEachRecordAndItsEvent) {
+  RecordBatch batch;
+  std::string why;
+  ASSERT_TRUE(writer_.append(batch, R"({"id":1})", kAt, why)) << why;
+  ASSERT_TRUE(writer_.append(batch, "{\"id\":\n2}", kAt, why)) << why;
+  EXPECT_FALSE(writer_.append(batch, "[1]", kAt, why));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch.lines, record(R"({"id":1})") + record("{\"id\":\n2}"));
+  EXPECT_EQ(batch.event(0), R"({"id":1})");
+  EXPECT_EQ(batch.event(1), R"({"id":2})") << "the event as it stands in the line";
+  EXPECT_EQ(batch.line(1), record("{\"id\":\n2}"));
+  EXPECT_EQ(std::string(batch.record(0)) + "\n", std::string(batch.line(0)));
+}
+
+TEST(RecordIdTest, IsTheHexSha256OfAppAndEventSoTheSameEventKeepsItsId) {
+  std::string a = record_id("corp-duo", R"({"id":1})");
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(a, record_id("corp-duo", R"({"id":1})"));
+  EXPECT_NE(a, record_id("corp-duo", R"({"id":2})"));
+  EXPECT_NE(a, record_id("other-app", R"({"id":1})"));
+  // App and event are separated: moving bytes between them changes the id.
+  EXPECT_NE(record_id("ab", "c"), record_id("a", "bc"));
+}
+
 }  // namespace siphon

@@ -28,11 +28,11 @@ TEST(FileSinkTest, AppendsToExistingContent) {
   std::string path = dir.write("events.jsonl", "{\"old\":1}\n");
   {
     FileSink sink("out", path, true);
-    sink.deliver("{\"new\":1}\n");
-    sink.deliver("{\"new\":2}\n");
+    sink.deliver_lines("{\"new\":1}\n");
+    sink.deliver_lines("{\"new\":2}\n");
   }
   FileSink again("out", path, false);
-  again.deliver("{\"new\":3}\n");
+  again.deliver_lines("{\"new\":3}\n");
   EXPECT_EQ(read_file(path), "{\"old\":1}\n{\"new\":1}\n{\"new\":2}\n{\"new\":3}\n");
 }
 
@@ -41,7 +41,7 @@ TEST(FileSinkTest, AnIncompleteRecordLeftByAKilledWriterIsCutAtOpen) {
   std::string tail(5000, 'x');  // longer than one read-back chunk
   std::string path = dir.write("events.jsonl", "{\"a\":1}\n{\"b\":2}\n{\"c\":\"" + tail);
   FileSink sink("out", path, true);
-  sink.deliver("{\"c\":3}\n");
+  sink.deliver_lines("{\"c\":3}\n");
   EXPECT_EQ(read_file(path), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
 }
 
@@ -49,7 +49,7 @@ TEST(FileSinkTest, AFileWithoutAnyCompleteRecordIsEmptiedAtOpen) {
   TempDir dir;
   std::string path = dir.write("events.jsonl", "{\"half");
   FileSink sink("out", path, false);
-  sink.deliver("{\"whole\":1}\n");
+  sink.deliver_lines("{\"whole\":1}\n");
   EXPECT_EQ(read_file(path), "{\"whole\":1}\n");
 }
 
@@ -57,11 +57,11 @@ TEST(FileSinkTest, ReopenKeepsAppendingToThePath) {
   TempDir dir;
   std::string path = dir.file("events.jsonl");
   FileSink sink("out", path, false);
-  sink.deliver("a\n");
+  sink.deliver_lines("a\n");
   std::string rotated = dir.file("events.jsonl.1");
   ASSERT_EQ(::rename(path.c_str(), rotated.c_str()), 0);
   sink.reopen();
-  sink.deliver("b\n");
+  sink.deliver_lines("b\n");
   EXPECT_EQ(read_file(rotated), "a\n");
   EXPECT_EQ(read_file(path), "b\n");
 }
@@ -104,7 +104,7 @@ TEST(FileSinkTest, ConcurrentDeliveriesNeverInterleave) {
         for (int i = 0; i < kLinesPerBatch; ++i)
           lines += "{\"thread\":" + std::to_string(t) + ",\"batch\":" + std::to_string(b) +
                    ",\"pad\":\"" + pad + "\"}\n";
-        sink.deliver(lines);
+        sink.deliver_lines(lines);
       }
     });
   }
@@ -129,14 +129,14 @@ TEST(FileSinkTest, ConcurrentDeliveriesNeverInterleave) {
 
 TEST(FileSinkTest, FullDeviceThrowsSinkError) {
   FileSink sink("full", "/dev/full", false);
-  EXPECT_THROW(sink.deliver("{\"a\":1}\n"), SinkError);
+  EXPECT_THROW(sink.deliver_lines("{\"a\":1}\n"), SinkError);
 }
 
 TEST(StdoutSinkTest, WritesToItsDescriptor) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   StdoutSink sink("stdout", fds[1]);
-  sink.deliver("{\"a\":1}\n");
+  sink.deliver_lines("{\"a\":1}\n");
   char buf[64] = {};
   ssize_t n = ::read(fds[0], buf, sizeof buf);
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "{\"a\":1}\n");
@@ -150,7 +150,7 @@ TEST(StdoutSinkTest, ClosedPipeThrowsSinkError) {
   StdoutSink sink("stdout", fds[1]);
   ::close(fds[0]);
   try {
-    sink.deliver("{\"a\":1}\n");
+    sink.deliver_lines("{\"a\":1}\n");
     FAIL() << "no SinkError";
   } catch (const SinkError& e) {
     EXPECT_NE(std::string(e.what()).find("stdout"), std::string::npos) << e.what();
@@ -170,7 +170,7 @@ TEST(StdoutSinkDeathTest, ClosedPipeDoesNotKillTheProcess) {
         ::close(fds[0]);
         StdoutSink sink("stdout", fds[1]);
         try {
-          sink.deliver("{\"a\":1}\n");
+          sink.deliver_lines("{\"a\":1}\n");
         } catch (const SinkError&) {
           ::_exit(0);
         }
