@@ -111,7 +111,10 @@ std::string conf_error_text(const KafkaProperty& p, const char* errstr, const Re
 struct KafkaProducer::Impl {
   KafkaSettings settings;
   Redactor redactor;
-  std::mutex mu;
+  std::mutex mu;  // one call at a time
+  // Held while rk is replaced, so that raise_fatal_error_for_test() can reach
+  // the producer during a send() (which holds mu) without racing a recreate.
+  std::mutex handle_mu;
   rd_kafka_t* rk = nullptr;
   std::uint64_t generation = 0;
 
@@ -181,11 +184,13 @@ struct KafkaProducer::Impl {
     rd_kafka_conf_set_dr_msg_cb(conf, &Impl::on_delivery);
     rd_kafka_conf_set_error_cb(conf, &Impl::on_error);
     rd_kafka_conf_set_log_cb(conf, &Impl::on_log);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
+    rd_kafka_t* created = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!created) {
       rd_kafka_conf_destroy(conf);
       throw KafkaError("kafka: cannot create the producer: " + redactor.apply(errstr), true);
     }
+    std::lock_guard handle_lock(handle_mu);
+    rk = created;
     ++generation;
   }
 
@@ -194,8 +199,12 @@ struct KafkaProducer::Impl {
     // Only messages of failed calls can be left: nobody waits for them.
     rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(rk, 0);
-    rd_kafka_destroy(rk);
-    rk = nullptr;
+    rd_kafka_t* old = rk;
+    {
+      std::lock_guard handle_lock(handle_mu);
+      rk = nullptr;
+    }
+    rd_kafka_destroy(old);
   }
 
   // "" when no fatal error is raised, else librdkafka's reason (redacted).
@@ -368,10 +377,11 @@ std::uint64_t KafkaProducer::producer_generation() const {
 }
 
 void KafkaProducer::raise_fatal_error_for_test(const std::string& reason) {
-  std::lock_guard lock(impl_->mu);
-  if (!impl_->rk) impl_->create_producer();
-  rd_kafka_test_fatal_error(impl_->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
-                            reason.c_str());
+  // Not under mu: a test may raise it while a send() waits for reports.
+  std::lock_guard handle_lock(impl_->handle_mu);
+  if (impl_->rk)
+    rd_kafka_test_fatal_error(impl_->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              reason.c_str());
 }
 
 std::vector<std::string> KafkaProducer::validate(const KafkaSettings& settings) {

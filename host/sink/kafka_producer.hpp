@@ -112,7 +112,8 @@ class KafkaProducer {
 
   // Tests only: raises a fabricated fatal error in the current librdkafka
   // producer (rd_kafka_test_fatal_error), as a fenced or out-of-sequence
-  // idempotent producer would.
+  // idempotent producer would. Does not wait for a send() in progress, which
+  // then fails with the fatal error.
   void raise_fatal_error_for_test(const std::string& reason);
 
   // Checks settings without network. Returns one line per problem, each

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "log/log.hpp"
 #include "mock_cluster.hpp"
@@ -268,6 +269,38 @@ TEST_F(KafkaProducerTest, AFatalErrorFailsTheSendRecreatesTheProducerAndTheNextS
     EXPECT_NE(what.find("siphon-duo_auth"), std::string::npos) << what;
   }
   EXPECT_EQ(producer.producer_generation(), 2u);
+  producer.send("corp-duo", "duo_auth", page.messages());
+  expect_topic_holds_once(cluster_.read_topic("siphon-duo_auth"), {&first, &page});
+}
+
+// The fatal error arrives while send() waits for reports (the brokers are
+// down, so none can come): send() fails at once, not at its timeout.
+TEST_F(KafkaProducerTest, AFatalErrorDuringASendFailsItBeforeItsTimeout) {
+  const int delivery_timeout_ms = 8000;
+  KafkaProducer producer(settings(delivery_timeout_ms));
+  Page first = make_page("f", 5);
+  producer.send("corp-duo", "duo_auth", first.messages());
+
+  cluster_.set_all_down();
+  Page page = make_page("d", 20);
+  std::string error = "(acknowledged)";
+  auto start = std::chrono::steady_clock::now();
+  std::thread sender([&] {
+    try {
+      producer.send("corp-duo", "duo_auth", page.messages());
+    } catch (const KafkaError& e) {
+      error = e.what();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  producer.raise_fatal_error_for_test("fenced mid-send");
+  sender.join();
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(error.find("fenced mid-send"), std::string::npos) << error;
+  EXPECT_LT(elapsed, std::chrono::milliseconds(delivery_timeout_ms / 2));
+  EXPECT_EQ(producer.producer_generation(), 2u);
+
+  cluster_.set_all_up();
   producer.send("corp-duo", "duo_auth", page.messages());
   expect_topic_holds_once(cluster_.read_topic("siphon-duo_auth"), {&first, &page});
 }
