@@ -41,12 +41,18 @@ commands:
   plugins [--json]              list plugins found, their app types, each auth field
                                 (name, description, regex, secret or not) and option;
                                 and every file refused, with the reason
-  check [--sinks]               validate the config without network; one line per
-                                problem; exit 1 if any; never prints a secret value.
-                                --sinks then connects to each sink (nothing delivered)
-                                and prints one line per sink: reachable or why not
+  check [--json] [--allow-refused] [--sinks]
+                                validate the config without network; one line per
+                                problem (FILE: app NAME: field FIELD: problem), or a JSON
+                                array of {file, app, field, problem}; exit 1 if any; a
+                                plugin file refused is a problem unless --allow-refused;
+                                never prints a secret value. --sinks then connects to
+                                each sink (nothing delivered) and prints one line per
+                                sink: reachable or why not
   run                           schedule every enabled app until SIGINT/SIGTERM
-                                (SIGHUP reopens file sinks)
+                                (SIGHUP reopens file sinks); an app whose secrets cannot
+                                be read or fail their regex is logged and its runs fail,
+                                the others run
   once APP [--since TIME]       one run of one app: poll until no more pages, then exit
   state show [APP] [--json]     cursor, last run, status, counts
   state reset APP [--since TIME]
@@ -62,7 +68,8 @@ commands:
 options:
   --config FILE      default: $SIPHON_CONFIG, else ./siphon.yaml, else /etc/siphon/siphon.yaml
   --log-level LEVEL  trace | debug | info | warn | error (overrides log_level)
-TIME is RFC 3339 (2026-11-27T00:00:00Z) or a duration meaning that long ago (2h, 1d).
+TIME is RFC 3339 (2026-11-27T00:00:00Z) or a duration meaning that long ago (2h, 1d);
+a TIME in the future is a usage error.
 exit status: 0 success, 1 failure, 2 usage error.
 )";
 
@@ -72,6 +79,7 @@ struct Args {
   std::vector<std::string> words;
   bool json = false;
   bool sinks = false;  // check --sinks
+  bool allow_refused = false;
   std::optional<std::string> since;
   std::optional<int64_t> since_ms;  // --since, parsed
 };
@@ -94,6 +102,9 @@ void field(Json& w, const char* key, const std::string& value) {
   w.Key(key);
   w.String(value);
 }
+
+// How far past this host's clock --since may be (clocks differ a little).
+constexpr int64_t kSinceClockAllowanceMs = 60 * 1000;
 
 int usage_error(const std::string& why) {
   std::fprintf(stderr, "siphon: %s\n(see siphon --help)\n", why.c_str());
@@ -143,7 +154,10 @@ struct Host {
 };
 
 // Loads config and plugins; prints problems. Returns false when invalid.
-bool load(const Args& a, Host& h, bool need_valid_apps) {
+// Problems of auth values (see validate_apps) go to `value_problems` by app
+// instead: they concern one app, and are checked again before each run.
+bool load(const Args& a, Host& h, bool need_valid_apps,
+          std::map<std::string, std::vector<std::string>>* value_problems = nullptr) {
   std::vector<std::string> problems;
   std::string path = default_config_path(a.config);
   h.cfg = load_config(path, problems);
@@ -156,7 +170,7 @@ bool load(const Args& a, Host& h, bool need_valid_apps) {
     log_line(LogLevel::kWarn, "", "plugin refused: " + r.file + ": " + r.reason);
   if (problems.empty() && need_valid_apps) {
     validate_sinks(h.cfg, problems);
-    validate_apps(h.cfg, h.registry, problems, false);
+    validate_apps(h.cfg, h.registry, problems, false, value_problems);
   }
   // Warnings (e.g. a group-readable secret file) are printed but do not stop the run.
   bool ok = true;
@@ -194,6 +208,7 @@ int cmd_plugins(const Args& a) {
     for (const auto& p : h.registry.plugins()) {
       w.StartObject();
       field(w, "file", p->file);
+      field(w, "sha256", p->sha256);
       field(w, "name", p->name);
       field(w, "version", p->version);
       field(w, "abi", std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor));
@@ -287,25 +302,79 @@ int cmd_plugins(const Args& a) {
   return 0;
 }
 
+// One problem of `check`, as its line "FILE: app NAME: field FIELD: problem"
+// says it (app and field only where they apply).
+struct CheckProblem {
+  std::string file, app, field, problem;
+};
+
+CheckProblem split_problem(const std::string& line) {
+  CheckProblem p;
+  std::string rest = line;
+  auto take = [&rest](const std::string& prefix, std::string& into) {
+    if (rest.rfind(prefix, 0) != 0) return false;
+    size_t end = rest.find(": ", prefix.size());
+    if (end == std::string::npos) return false;
+    into = rest.substr(prefix.size(), end - prefix.size());
+    rest.erase(0, end + 2);
+    return true;
+  };
+  take("", p.file);
+  take("app ", p.app);
+  take("field ", p.field);
+  p.problem = rest;
+  return p;
+}
+
 int cmd_check(const Args& a) {
   std::vector<std::string> problems;
   std::string path = default_config_path(a.config);
   Host h;
   h.cfg = load_config(path, problems);
   log_setup(a.log_level.empty() ? "warn" : a.log_level, "text");
+  std::vector<CheckProblem> refused;
   if (problems.empty()) {
     if (!h.cfg.plugin_pin.empty()) h.registry.set_pin_file(h.cfg.plugin_pin);
     h.registry.load_dirs(h.cfg.plugin_dirs);
-    for (const auto& r : h.registry.refused())
-      std::fprintf(stderr, "warning: plugin refused: %s: %s\n", r.file.c_str(), r.reason.c_str());
+    // A refused file is an error: the apps of its types would not run. With
+    // --allow-refused (a folder shared with files that are not plugins) it is
+    // a warning.
+    for (const auto& r : h.registry.refused()) {
+      if (a.allow_refused)
+        std::fprintf(stderr, "warning: plugin refused: %s: %s\n", r.file.c_str(), r.reason.c_str());
+      else
+        refused.push_back({r.file, "", "", "plugin refused: " + r.reason});
+    }
     validate_sinks(h.cfg, problems);
     validate_apps(h.cfg, h.registry, problems, true);
   }
+  std::vector<CheckProblem> all = refused;
+  for (const auto& line : problems) all.push_back(split_problem(line));
   size_t errors = 0;
-  for (const auto& p : problems) {
-    std::printf("%s\n", p.c_str());
-    if (p.find(": warning: ") == std::string::npos) ++errors;
+  for (const auto& p : all)
+    if (p.problem.rfind("warning: ", 0) != 0) ++errors;
+  if (a.json) {
+    Json w;
+    w.StartArray();
+    for (const auto& p : all) {
+      w.StartObject();
+      field(w, "file", p.file);
+      for (const auto& [key, value] : {std::pair{"app", p.app}, std::pair{"field", p.field}}) {
+        w.Key(key);
+        if (value.empty())
+          w.Null();
+        else
+          w.String(value);
+      }
+      field(w, "problem", p.problem);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.print();
+    return errors ? 1 : 0;
   }
+  for (const auto& p : refused) std::printf("%s: %s\n", p.file.c_str(), p.problem.c_str());
+  for (const auto& p : problems) std::printf("%s\n", p.c_str());
   if (errors) return 1;
   if (a.sinks) {
     // Like `filebeat test output`: each sink connected to, nothing delivered.
@@ -340,10 +409,17 @@ std::map<std::string, std::unique_ptr<Sink>> open_sinks(const Config& cfg) {
 int cmd_once(const Args& a) {
   if (a.words.size() != 2) return usage_error("once takes one app name");
   Host h;
-  if (!load(a, h, true)) return 1;
+  std::map<std::string, std::vector<std::string>> value_problems;
+  if (!load(a, h, true, &value_problems)) return 1;
   const AppConfig* app = h.cfg.find_app(a.words[1]);
   if (app == nullptr) {
     std::fprintf(stderr, "%s: no app named \"%s\"\n", h.cfg.path.c_str(), a.words[1].c_str());
+    return 1;
+  }
+  // Only this app's values matter here; another app's unreadable secret
+  // does not stop it.
+  if (auto it = value_problems.find(app->name); it != value_problems.end()) {
+    for (const auto& p : it->second) std::fprintf(stderr, "%s\n", p.c_str());
     return 1;
   }
   std::optional<int64_t> since = a.since_ms;
@@ -383,7 +459,18 @@ int cmd_once(const Args& a) {
 int cmd_run(const Args& a) {
   if (a.words.size() != 1) return usage_error("run takes no arguments");
   Host h;
-  if (!load(a, h, true)) return 1;
+  std::map<std::string, std::vector<std::string>> value_problems;
+  if (!load(a, h, true, &value_problems)) return 1;
+  // An app whose auth values cannot be read or are refused by their regex is
+  // logged; its runs fail (nothing sent) until the values are fixed, which
+  // needs no restart. The other apps run.
+  for (const auto& [name, lines] : value_problems) {
+    const AppConfig* app = h.cfg.find_app(name);
+    if (app == nullptr || !app->enabled) continue;
+    for (const auto& line : lines)
+      log_line(LogLevel::kError, name,
+               line + "; the app's runs fail until this is fixed, the other apps run");
+  }
   try {
     StateStore state(h.cfg.state_path);
     auto sinks = open_sinks(h.cfg);
@@ -562,6 +649,8 @@ int run_cli(const std::vector<std::string>& argv) {
       a.json = true;
     } else if (w == "--sinks") {
       a.sinks = true;
+    } else if (w == "--allow-refused") {
+      a.allow_refused = true;
     } else if (!w.empty() && w[0] == '-') {
       return usage_error("unknown option " + w);
     } else {
@@ -572,13 +661,24 @@ int run_cli(const std::vector<std::string>& argv) {
   const std::string& cmd = a.words[0];
   if (a.since && cmd != "once" && !(cmd == "state" && a.words.size() > 1 && a.words[1] == "reset"))
     return usage_error("--since goes with once or state reset");
+  if (a.json && !(cmd == "plugins" || cmd == "check" ||
+                  (cmd == "state" && a.words.size() > 1 && a.words[1] == "show")))
+    return usage_error("--json goes with plugins, check or state show");
+  if (a.allow_refused && cmd != "check") return usage_error("--allow-refused goes with check");
   if (a.since) {
     int64_t ms = 0;
     std::string why;
-    if (!parse_since(*a.since, now_ms(), ms, why)) return usage_error("--since: " + why);
+    const int64_t now = now_ms();
+    if (!parse_since(*a.since, now, ms, why)) return usage_error("--since: " + why);
+    // A start in the future would store a cursor that skips every event
+    // until then.
+    if (ms > now + kSinceClockAllowanceMs)
+      return usage_error("--since " + *a.since + " is in the future (now is " + rfc3339_ms(now) +
+                         "); a run starting there would skip every event until then");
     a.since_ms = ms;
   }
   if (a.sinks && cmd != "check") return usage_error("--sinks goes with check");
+  if (a.sinks && a.json) return usage_error("check --sinks prints text; it has no --json");
   if (cmd == "plugins") return cmd_plugins(a);
   if (cmd == "check") return cmd_check(a);
   if (cmd == "run") return cmd_run(a);

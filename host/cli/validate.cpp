@@ -1,29 +1,17 @@
 #include "cli/validate.hpp"
 
-#include <Poco/RegularExpression.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
 #include <unistd.h>
-
-#include <set>
 
 #include "config/secret_ref.hpp"
 #include "http/http_service.hpp"
 #include "log/log.hpp"
 #include "plugin/app_instance.hpp"
+#include "plugin/auth_values.hpp"
 #include "sink/network_sink.hpp"
 
 namespace siphon {
-
-bool full_match(const std::string& regex, const std::string& value) {
-  try {
-    Poco::RegularExpression re("\\A(?:" + regex + ")\\z");
-    // Options 0: the one-argument match() adds RE_NOTEMPTY, refusing "" even for ".*".
-    return re.match(value, 0, 0);
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 void validate_sinks(const Config& cfg, std::vector<std::string>& problems) {
   for (const auto& sink : cfg.sinks) {
@@ -76,7 +64,8 @@ void validate_sinks(const Config& cfg, std::vector<std::string>& problems) {
 }
 
 void validate_apps(const Config& cfg, const PluginRegistry& registry,
-                   std::vector<std::string>& problems, bool call_plugins) {
+                   std::vector<std::string>& problems, bool call_plugins,
+                   std::map<std::string, std::vector<std::string>>* value_problems) {
   for (const auto& app : cfg.apps) {
     std::string at = app.file + ": app " + app.name + ": ";
     const AppTypeInfo* type = registry.find(app.type);
@@ -85,49 +74,16 @@ void validate_apps(const Config& cfg, const PluginRegistry& registry,
                          "\" (siphon plugins lists the known ones)");
       continue;
     }
-    bool ok = true;
-    std::set<std::string> given;
-    std::vector<std::pair<std::string, std::string>> resolved;
-    Redactor redactor;
-    for (const auto& [key, raw] : app.auth) {
-      given.insert(key);
-      const AuthFieldInfo* field = nullptr;
-      for (const auto& f : type->auth_fields)
-        if (f.name == key) field = &f;
-      if (field == nullptr) {
-        std::string names;
-        for (const auto& f : type->auth_fields) names += (names.empty() ? "" : ", ") + f.name;
-        problems.push_back(at + "field auth." + key + ": not an auth field of " + app.type +
-                           " (expected: " + names + ")");
-        ok = false;
-        continue;
-      }
-      std::string value;
-      try {
-        std::string warning;
-        value = resolve_secret_refs(raw, app.dir, &warning);
-        if (!warning.empty())
-          problems.push_back(at + "field auth." + key + ": warning: " + warning);
-      } catch (const SecretRefError& e) {
-        problems.push_back(at + "field auth." + key + ": " + e.what());
-        ok = false;
-        continue;
-      }
-      if (field->secret) redactor.add(value);
-      if (!full_match(field->regex, value)) {
-        problems.push_back(
-            at + "field auth." + key + ": value does not match " + field->regex +
-            (field->secret ? " (value not shown: secret)" : " (value \"" + value + "\")"));
-        ok = false;
-        continue;
-      }
-      resolved.emplace_back(key, value);
-    }
-    for (const auto& f : type->auth_fields) {
-      if (!f.optional && !given.count(f.name)) {
-        problems.push_back(at + "field auth." + f.name + ": missing (" + f.description + ")");
-        ok = false;
-      }
+    AuthValues auth;
+    std::vector<AuthProblem> auth_problems;
+    bool ok = resolve_auth_values(app, *type, auth, auth_problems);
+    for (const auto& p : auth_problems) {
+      std::string line =
+          at + "field " + p.field + ": " + (p.warning ? "warning: " : "") + p.problem;
+      if (value_problems && !p.structural && !p.warning)
+        (*value_problems)[app.name].push_back(line);
+      else
+        problems.push_back(line);
     }
     for (const auto& [key, value] : app.options) {
       if (key == "base_url") {
@@ -151,7 +107,7 @@ void validate_apps(const Config& cfg, const PluginRegistry& registry,
         problems.push_back(at + "field options." + key + ": not an option of " + app.type);
     }
     if (ok && call_plugins) {
-      AppInstance inst(*type, app, resolved, nullptr, nullptr, redactor);
+      AppInstance inst(*type, app, auth.values, nullptr, nullptr, auth.redactor);
       std::string why = inst.create(true);
       if (!why.empty()) problems.push_back(at + "plugin " + type->plugin->name + ": " + why);
     }

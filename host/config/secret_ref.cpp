@@ -1,18 +1,18 @@
 #include "config/secret_ref.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace siphon {
 namespace {
 
-constexpr off_t kMaxSecretFileBytes = 1024 * 1024;
+constexpr size_t kMaxSecretFileBytes = 1024 * 1024;
 
 }  // namespace
 
@@ -45,22 +45,40 @@ std::string resolve_secret_refs(const std::string& text, const std::string& base
       std::filesystem::path p(ref.substr(5));
       if (p.empty()) throw SecretRefError("${file:} names no file");
       if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
-      // A FIFO or device (a typo like ${file:/dev/zero}) would block or never end.
-      struct stat target {};
-      if (::stat(p.c_str(), &target) == 0 && !S_ISREG(target.st_mode))
-        throw SecretRefError("secret file " + p.string() + " is not a regular file");
-      if (::stat(p.c_str(), &target) == 0 && target.st_size > kMaxSecretFileBytes)
-        throw SecretRefError("secret file " + p.string() + " is larger than 1 MiB");
-      std::ifstream in(p, std::ios::binary);
-      if (!in)
+      // Opened first, then checked through the same descriptor, so the file
+      // checked is the file read. O_NONBLOCK: a FIFO or device (a typo like
+      // ${file:/dev/zero}) must not block the open; it is refused below.
+      int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+      if (fd < 0)
         throw SecretRefError("secret file " + p.string() +
                              " cannot be read: " + std::strerror(errno));
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      std::string value = ss.str();
-      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+      struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+      } closer{fd};
       struct stat st {};
-      if (warning && ::stat(p.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+      if (::fstat(fd, &st) != 0)
+        throw SecretRefError("secret file " + p.string() +
+                             " cannot be read: " + std::strerror(errno));
+      if (!S_ISREG(st.st_mode))
+        throw SecretRefError("secret file " + p.string() + " is not a regular file");
+      // The size is bounded by what is read, not by what fstat said (files
+      // in /proc, or a file growing while it is read, report other sizes).
+      std::string value;
+      char buf[16384];
+      for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+          throw SecretRefError("secret file " + p.string() +
+                               " cannot be read: " + std::strerror(errno));
+        if (n == 0) break;
+        value.append(buf, static_cast<size_t>(n));
+        if (value.size() > kMaxSecretFileBytes)
+          throw SecretRefError("secret file " + p.string() + " is larger than 1 MiB");
+      }
+      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+      if (warning && (st.st_mode & (S_IRWXG | S_IRWXO)))
         *warning = "secret file " + p.string() + " is readable by group or others (chmod 600 it)";
       out += value;
     } else {

@@ -1,7 +1,9 @@
 #include "http/http_service.hpp"
 
+#include <Poco/InflatingStream.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
@@ -9,6 +11,7 @@
 #include <algorithm>
 #include <random>
 #include <siphon/time_format.hpp>
+#include <sstream>
 #include <thread>
 
 #include "util/clock.hpp"
@@ -32,10 +35,58 @@ int64_t backoff_delay_ms(int attempt) {
   return std::uniform_int_distribution<int64_t>(ceiling / 2, ceiling)(rng);
 }
 
+// A body sent with Content-Encoding gzip or deflate, inflated in place and
+// capped at `max_bytes` inflated (a small compressed body may inflate to a
+// huge one). The header goes, since the plugin now sees the plain body.
+bool decode_body(HttpResponse& response, int64_t max_bytes, std::string& error) {
+  auto it = std::find_if(response.headers.begin(), response.headers.end(), [](const auto& h) {
+    return Poco::icompare(h.first, "Content-Encoding") == 0;
+  });
+  if (it == response.headers.end()) return true;
+  std::string coding = Poco::toLower(Poco::trim(it->second));
+  Poco::InflatingStreamBuf::StreamType type;
+  if (coding == "gzip" || coding == "x-gzip")
+    type = Poco::InflatingStreamBuf::STREAM_GZIP;
+  else if (coding == "deflate")
+    type = Poco::InflatingStreamBuf::STREAM_ZLIB;
+  else
+    return true;  // identity, or one we do not decode: the plugin gets it as sent
+  std::istringstream compressed(response.body);
+  Poco::InflatingInputStream inflater(compressed, type);
+  std::string plain;
+  char buf[65536];
+  try {
+    while (inflater) {
+      inflater.read(buf, sizeof buf);
+      plain.append(buf, static_cast<size_t>(inflater.gcount()));
+      if (static_cast<int64_t>(plain.size()) > max_bytes) {
+        error = "response inflates (" + coding + ") to more than http.max_response_bytes (" +
+                std::to_string(max_bytes) + " bytes)";
+        return false;
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    error = "the " + coding + " response body does not inflate: " + e.message();
+    return false;
+  }
+  response.body = std::move(plain);
+  std::erase_if(response.headers, [](const auto& h) {
+    return Poco::icompare(h.first, "Content-Encoding") == 0 ||
+           Poco::icompare(h.first, "Content-Length") == 0;
+  });
+  return true;
+}
+
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+  if (Poco::icompare(host, "localhost") == 0) return true;
+  std::string h = host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  Poco::Net::IPAddress ip;
+  // Only a literal address parses here: a name like 127.example.com does not.
+  if (!Poco::Net::IPAddress::tryParse(h, ip)) return false;
+  return ip.isLoopback();
 }
 
 int64_t parse_retry_after_ms(const std::string& value, int64_t now) {
@@ -92,6 +143,10 @@ bool HttpService::exchange(const Origin& origin, const HttpRequest& request,
         return false;
       }
       if (resp.getKeepAlive()) pool_.release(origin, std::move(session));
+      if (!decode_body(response, config_.max_response_bytes, response.error)) {
+        fatal = true;
+        return false;
+      }
       return true;
     } catch (const Poco::Net::NoMessageException& e) {
       response.error = "connection closed before a response";

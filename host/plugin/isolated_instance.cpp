@@ -59,6 +59,8 @@ IsolatedInstance::IsolatedInstance(const AppTypeInfo& type, const AppConfig& app
                                    std::vector<std::pair<std::string, std::string>> auth,
                                    HttpService* http, StopSignal* stop, const Redactor& redactor)
     : plugin_file_(type.plugin ? type.plugin->file : ""),
+      plugin_sha256_(type.plugin ? type.plugin->sha256 : ""),
+      plugin_image_(type.plugin ? type.plugin->image : nullptr),
       plugin_name_(type.plugin ? type.plugin->name : type.type),
       type_name_(type.type),
       app_name_(app.name),
@@ -106,10 +108,22 @@ bool IsolatedInstance::start(std::string& why) {
   // Above the fds the child's file actions write, so that dup2 always copies.
   int child_end = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
   ::close(sv[1]);
+  // The plugin's sealed image, the bytes the host checked, goes to the
+  // worker as its fd kImageFd; the worker never opens the plugin file.
+  int image_end = plugin_image_ ? ::fcntl(plugin_image_->fd, F_DUPFD_CLOEXEC, 10) : -1;
+  if (image_end < 0) {
+    why = plugin_image_
+              ? std::string("cannot hand the plugin image to the worker: ") + strerror(errno)
+              : std::string("the plugin has no checked image to hand to a worker");
+    ::close(sv[0]);
+    if (child_end >= 0) ::close(child_end);
+    return false;
+  }
   int out[2];
   if (child_end < 0 || ::pipe2(out, O_CLOEXEC) != 0) {
     why = std::string("cannot make a pipe for the plugin worker: ") + strerror(errno);
     ::close(sv[0]);
+    ::close(image_end);
     if (child_end >= 0) ::close(child_end);
     return false;
   }
@@ -119,7 +133,8 @@ bool IsolatedInstance::start(std::string& why) {
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, out[1], 2);
   posix_spawn_file_actions_adddup2(&fa, child_end, worker::kWorkerFd);
-  posix_spawn_file_actions_addclosefrom_np(&fa, worker::kWorkerFd + 1);
+  posix_spawn_file_actions_adddup2(&fa, image_end, worker::kImageFd);
+  posix_spawn_file_actions_addclosefrom_np(&fa, worker::kImageFd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Own process group: a terminal's Ctrl-C reaches the host, which stops
@@ -146,6 +161,7 @@ bool IsolatedInstance::start(std::string& why) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   ::close(child_end);
+  ::close(image_end);
   ::close(out[1]);
   if (rc != 0) {
     ::close(sv[0]);
@@ -301,6 +317,8 @@ std::string IsolatedInstance::create(bool validate_only) {
   }
   Writer init(worker::kInit);
   init.str(plugin_file_)
+      .str(plugin_sha256_)
+      .u8(plugin_image_ && plugin_image_->sealed ? 1 : 0)
       .str(type_name_)
       .str(app_name_)
       .pairs(auth_)

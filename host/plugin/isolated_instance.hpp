@@ -52,7 +52,9 @@ class IsolatedInstance : public PluginInstance {
   int reap(int64_t wait_ms);
   void shut_down();
 
-  std::string plugin_file_, plugin_name_, type_name_, app_name_;
+  std::string plugin_file_, plugin_sha256_;
+  std::shared_ptr<PluginImage> plugin_image_;
+  std::string plugin_name_, type_name_, app_name_;
   std::vector<std::pair<std::string, std::string>> options_;
   std::vector<std::pair<std::string, std::string>> auth_;
   int64_t timeout_ms_;

@@ -4,6 +4,7 @@
 #include <Poco/Exception.h>
 #include <Poco/RegularExpression.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -138,7 +140,44 @@ std::string sha256_of(int fd) {
   return Poco::Crypto::DigestEngine::digestToHex(engine.digest());
 }
 
+constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// Copies the file behind `fd` into a sealed memfd, computing its SHA-256 on
+// the way. Returns the memfd, or -1 when no copy can be made (a file size
+// limit, RLIMIT_FSIZE, applies to memfds too; no memory).
+int sealed_copy(int fd, const std::string& path, std::string& digest) {
+  std::string base = fs::path(path).filename().string();
+  int mem = ::memfd_create(("siphon-plugin:" + base).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mem < 0) return -1;
+  Fd guard{mem};
+  // Past a file size limit, write() must fail rather than kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  Poco::Crypto::DigestEngine engine("SHA256");
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Refusal{std::string("cannot be read: ") + std::strerror(errno)};
+    if (n == 0) break;
+    engine.update(buf, static_cast<size_t>(n));
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(mem, buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return -1;
+      off += w;
+    }
+  }
+  if (::fcntl(mem, F_ADD_SEALS, kSeals) != 0) return -1;
+  digest = Poco::Crypto::DigestEngine::digestToHex(engine.digest());
+  guard.fd = -1;
+  return mem;
+}
+
 }  // namespace
+
+PluginImage::~PluginImage() {
+  if (fd >= 0) ::close(fd);
+}
 
 PluginRegistry::PluginRegistry() = default;
 
@@ -209,8 +248,9 @@ void PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
 
 bool PluginRegistry::load_file(const std::string& path) {
   try {
-    // The checks and the digest read the file through one descriptor; the
-    // file loaded must still be that one (same inode, size and time).
+    // The checks, the digest and the load all see one copy of the file's
+    // bytes: a sealed in-memory file that nobody can change afterwards. The
+    // same copy is what a plugin worker process is handed (image_fd).
     Fd file;
     file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (file.fd < 0) throw Refusal{std::string("cannot be opened: ") + std::strerror(errno)};
@@ -218,72 +258,22 @@ bool PluginRegistry::load_file(const std::string& path) {
     if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Refusal{"not a regular file"};
     if (std::string why = unsafe_owner_or_mode("file", st); !why.empty()) throw Refusal{why};
     if (!pin_error_.empty()) throw Refusal{pin_error_};
-    if (!pin_file_.empty()) {
-      std::string digest = sha256_of(file.fd);
-      if (!pins_.count(digest))
-        throw Refusal{"sha256 " + digest + " is not listed in plugin pin file " + pin_file_};
+    std::string digest;
+    std::shared_ptr<PluginImage> image;
+    if (int mem = sealed_copy(file.fd, path, digest); mem >= 0) {
+      image = std::make_shared<PluginImage>(mem, true);
+    } else {
+      // No in-memory copy: the descriptor checked is used (a file renamed
+      // over it changes nothing; a worker checks the digest again).
+      if (::lseek(file.fd, 0, SEEK_SET) != 0)
+        throw Refusal{std::string("cannot be read: ") + std::strerror(errno)};
+      digest = sha256_of(file.fd);
+      image = std::make_shared<PluginImage>(file.fd, false);
+      file.fd = -1;
     }
-    auto lib = std::make_shared<boost::dll::shared_library>();
-    try {
-      lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-    } catch (const std::exception& e) {
-      // Boost wraps dlerror's text: "load() failed (dlerror system message: X): errno text".
-      std::string why = e.what();
-      size_t at = why.find("dlerror system message: ");
-      if (at != std::string::npos) {
-        why = why.substr(at + 24);
-        size_t end = why.rfind(')');
-        if (end != std::string::npos) why = why.substr(0, end);
-      }
-      throw Refusal{"not a loadable library: " + why};
-    }
-    struct stat now {};
-    if (::stat(path.c_str(), &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev ||
-        now.st_size != st.st_size || now.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-        now.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
-      throw Refusal{"file changed while it was being loaded"};
-    if (!lib->has(SIPHON_ENTRY_SYMBOL))
-      throw Refusal{"entry symbol " SIPHON_ENTRY_SYMBOL " not found"};
-    auto entry = lib->get<const siphon_plugin*(uint32_t, uint32_t)>(SIPHON_ENTRY_SYMBOL);
-    const siphon_plugin* p = entry(SIPHON_ABI_MAJOR, SIPHON_ABI_MINOR);
-    if (p == nullptr)
-      throw Refusal{"the entry returned no descriptor for host ABI " +
-                    std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR)};
-    SIPHON_REQUIRE_MEMBER(siphon_plugin, p, app_type_count, "descriptor");
-    std::string built = std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor);
-    std::string host = std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR);
-    if (p->abi_major != SIPHON_ABI_MAJOR)
-      throw Refusal{"built for plugin ABI " + built + ", this host speaks ABI " + host +
-                    " (major versions differ)"};
-    if (p->abi_minor > SIPHON_ABI_MINOR)
-      throw Refusal{"built for plugin ABI " + built + ", newer than this host's ABI " + host};
-    if (!nonempty(p->name)) throw Refusal{"descriptor: required value 'name' is empty"};
-    if (!nonempty(p->version)) throw Refusal{"descriptor: required value 'version' is empty"};
-    if (p->app_type_count == 0 || p->app_types == nullptr)
-      throw Refusal{"descriptor declares no app types"};
-    std::vector<AppTypeInfo> types;
-    std::set<std::string> in_file;
-    for (uint32_t i = 0; i < p->app_type_count; ++i) {
-      AppTypeInfo t = describe(p->app_types[i], i);
-      if (!in_file.insert(t.type).second) throw Refusal{"app type " + t.type + " declared twice"};
-      if (auto it = types_.find(t.type); it != types_.end())
-        throw Refusal{"app type " + t.type + " is already provided by " + it->second->plugin->file};
-      types.push_back(std::move(t));
-    }
-    auto info = std::make_unique<PluginInfo>();
-    info->file = path;
-    info->name = p->name;
-    info->version = p->version;
-    info->abi_major = p->abi_major;
-    info->abi_minor = p->abi_minor;
-    info->library = std::move(lib);
-    for (auto& t : types) {
-      info->types.push_back(t.type);
-      t.plugin = info.get();
-      std::string name = t.type;
-      types_[name] = std::make_unique<AppTypeInfo>(std::move(t));
-    }
-    plugins_.push_back(std::move(info));
+    if (!pin_file_.empty() && !pins_.count(digest))
+      throw Refusal{"sha256 " + digest + " is not listed in plugin pin file " + pin_file_};
+    load_image(std::move(image), path, digest);
     return true;
   } catch (const Refusal& r) {
     refused_.push_back({path, r.reason});
@@ -291,6 +281,94 @@ bool PluginRegistry::load_file(const std::string& path) {
     refused_.push_back({path, e.what()});
   }
   return false;
+}
+
+bool PluginRegistry::load_checked(int image_fd, bool sealed, const std::string& path,
+                                  const std::string& expected_sha256) {
+  try {
+    int seals = ::fcntl(image_fd, F_GET_SEALS);
+    if (sealed && (seals < 0 || (seals & kSeals) != kSeals))
+      throw Refusal{"the plugin image handed over is not sealed"};
+    if (::lseek(image_fd, 0, SEEK_SET) != 0)
+      throw Refusal{std::string("the plugin image cannot be read: ") + std::strerror(errno)};
+    std::string digest = sha256_of(image_fd);
+    if (digest != expected_sha256)
+      throw Refusal{"the plugin image's sha256 " + digest + " is not the one the host checked (" +
+                    expected_sha256 + ")"};
+    load_image(std::make_shared<PluginImage>(image_fd, sealed), path, digest);
+    return true;
+  } catch (const Refusal& r) {
+    refused_.push_back({path, r.reason});
+  } catch (const std::exception& e) {
+    refused_.push_back({path, e.what()});
+  }
+  return false;
+}
+
+void PluginRegistry::load_image(std::shared_ptr<PluginImage> image, const std::string& path,
+                                const std::string& digest) {
+  auto lib = std::make_shared<boost::dll::shared_library>();
+  try {
+    lib->load("/proc/self/fd/" + std::to_string(image->fd),
+              boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    // Boost wraps dlerror's text: "load() failed (dlerror system message: X): errno text".
+    std::string why = e.what();
+    size_t at = why.find("dlerror system message: ");
+    if (at != std::string::npos) {
+      why = why.substr(at + 24);
+      size_t end = why.rfind(')');
+      if (end != std::string::npos) why = why.substr(0, end);
+      // dlerror names the copy (/proc/self/fd/N: ...); the reader knows the file.
+      if (why.rfind("/proc/self/fd/", 0) == 0 && why.find(": ") != std::string::npos)
+        why = why.substr(why.find(": ") + 2);
+    }
+    throw Refusal{"not a loadable library: " + why};
+  }
+  if (!lib->has(SIPHON_ENTRY_SYMBOL))
+    throw Refusal{"entry symbol " SIPHON_ENTRY_SYMBOL " not found"};
+  auto entry = lib->get<const siphon_plugin*(uint32_t, uint32_t)>(SIPHON_ENTRY_SYMBOL);
+  const siphon_plugin* p = entry(SIPHON_ABI_MAJOR, SIPHON_ABI_MINOR);
+  if (p == nullptr)
+    throw Refusal{"the entry returned no descriptor for host ABI " +
+                  std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR)};
+  SIPHON_REQUIRE_MEMBER(siphon_plugin, p, app_type_count, "descriptor");
+  std::string built = std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor);
+  std::string host = std::to_string(SIPHON_ABI_MAJOR) + "." + std::to_string(SIPHON_ABI_MINOR);
+  if (p->abi_major != SIPHON_ABI_MAJOR)
+    throw Refusal{"built for plugin ABI " + built + ", this host speaks ABI " + host +
+                  " (major versions differ)"};
+  if (p->abi_minor > SIPHON_ABI_MINOR)
+    throw Refusal{"built for plugin ABI " + built + ", newer than this host's ABI " + host};
+  if (!nonempty(p->name)) throw Refusal{"descriptor: required value 'name' is empty"};
+  if (!nonempty(p->version)) throw Refusal{"descriptor: required value 'version' is empty"};
+  if (p->app_type_count == 0 || p->app_types == nullptr)
+    throw Refusal{"descriptor declares no app types"};
+  std::vector<AppTypeInfo> types;
+  std::set<std::string> in_file;
+  for (uint32_t i = 0; i < p->app_type_count; ++i) {
+    AppTypeInfo t = describe(p->app_types[i], i);
+    if (!in_file.insert(t.type).second) throw Refusal{"app type " + t.type + " declared twice"};
+    if (auto it = types_.find(t.type); it != types_.end())
+      throw Refusal{"app type " + t.type + " is already provided by " + it->second->plugin->file};
+    types.push_back(std::move(t));
+  }
+  auto info = std::make_unique<PluginInfo>();
+  info->file = path;
+  info->sha256 = digest;
+  info->name = p->name;
+  info->version = p->version;
+  info->abi_major = p->abi_major;
+  info->abi_minor = p->abi_minor;
+  info->library = std::move(lib);
+  info->image = std::move(image);
+  for (auto& t : types) {
+    info->types.push_back(t.type);
+    t.plugin = info.get();
+    std::string name = t.type;
+    types_[name] = std::make_unique<AppTypeInfo>(std::move(t));
+  }
+  plugins_.push_back(std::move(info));
 }
 
 const AppTypeInfo* PluginRegistry::find(const std::string& type) const {

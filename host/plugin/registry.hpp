@@ -47,8 +47,24 @@ struct AppTypeInfo {
   const PluginInfo* plugin = nullptr;
 };
 
+// The bytes of a plugin file that were checked and loaded: a sealed
+// in-memory copy, or (when no copy can be made, e.g. under a small
+// RLIMIT_FSIZE) a descriptor of the file opened for the checks.
+struct PluginImage {
+  PluginImage(int image_fd, bool is_sealed) : fd(image_fd), sealed(is_sealed) {}
+  ~PluginImage();
+  PluginImage(const PluginImage&) = delete;
+  PluginImage& operator=(const PluginImage&) = delete;
+  int fd = -1;
+  bool sealed = false;
+};
+
 struct PluginInfo {
   std::string file;
+  std::string sha256;  // of the bytes loaded
+  // The bytes loaded, sealed: a plugin worker process loads these, never the
+  // file again, so a file swapped after the checks is never run.
+  std::shared_ptr<PluginImage> image;
   std::string name, version;
   uint32_t abi_major = 0, abi_minor = 0;
   std::vector<std::string> types;
@@ -80,7 +96,14 @@ class PluginRegistry {
   // one that others may write, is reported as a refusal of the folder itself.
   void load_dirs(const std::vector<std::string>& dirs);
   // Tries one file; returns false (and records the reason) when refused.
+  // The file is checked (owner, mode, pin) and loaded through one sealed
+  // in-memory copy of its bytes, so what was checked is what runs.
   bool load_file(const std::string& path);
+  // Loads an image made by load_file, in another process (a plugin
+  // worker's): it must have the digest the host checked, and be sealed when
+  // the host's was. `path` names the original file in messages.
+  bool load_checked(int image_fd, bool sealed, const std::string& path,
+                    const std::string& expected_sha256);
 
   const AppTypeInfo* find(const std::string& type) const;
   const std::vector<std::unique_ptr<PluginInfo>>& plugins() const { return plugins_; }
@@ -88,6 +111,9 @@ class PluginRegistry {
   std::vector<const AppTypeInfo*> types() const;
 
  private:
+  void load_image(std::shared_ptr<PluginImage> image, const std::string& path,
+                  const std::string& digest);
+
   std::vector<std::unique_ptr<PluginInfo>> plugins_;
   std::map<std::string, std::unique_ptr<AppTypeInfo>> types_;
   std::vector<RefusedPlugin> refused_;

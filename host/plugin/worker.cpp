@@ -93,6 +93,8 @@ int run_plugin_worker() {
   std::string msg = forward.expect(worker::kInit);
   worker::Reader init(std::string_view(msg).substr(1));
   std::string plugin_file(init.str());
+  std::string plugin_sha256(init.str());
+  bool plugin_sealed = init.u8() != 0;
   std::string type_name(init.str());
   AppConfig app;
   app.name = std::string(init.str());
@@ -104,7 +106,9 @@ int run_plugin_worker() {
   PluginRegistry registry;
   std::string why;
   const AppTypeInfo* type = nullptr;
-  if (!registry.load_file(plugin_file)) {
+  // Only the image the host checked (owner, mode, pin digest) is loaded,
+  // never the file by its path: the file may have been swapped since.
+  if (!registry.load_checked(worker::kImageFd, plugin_sealed, plugin_file, plugin_sha256)) {
     why = "the worker cannot load " + plugin_file + ": " + registry.refused().back().reason;
   } else if ((type = registry.find(type_name)) == nullptr) {
     why = "the worker found no app type " + type_name + " in " + plugin_file;

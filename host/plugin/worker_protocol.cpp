@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -126,6 +127,10 @@ Received read_exact(int fd, char* out, size_t n, const std::function<bool()>& gi
 
 }  // namespace
 
+uint32_t max_frame_bytes(uint8_t type) {
+  return type == kPolled || type == kHttpReply ? kMaxFrameBytes : kMaxControlFrameBytes;
+}
+
 Received recv_frame(int fd, std::string& out, const std::function<bool()>& give_up) {
   char len[4];
   Received r = read_exact(fd, len, 4, give_up);
@@ -133,8 +138,21 @@ Received recv_frame(int fd, std::string& out, const std::function<bool()>& give_
   uint32_t n = 0;
   for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(len[i])) << (8 * i);
   if (n == 0 || n > kMaxFrameBytes) return Received::kBad;
-  out.resize(n);
-  return read_exact(fd, out.data(), n, give_up);
+  out.clear();
+  out.resize(1);
+  r = read_exact(fd, out.data(), 1, give_up);
+  if (r != Received::kMessage) return r;
+  if (n > max_frame_bytes(static_cast<uint8_t>(out[0]))) return Received::kBad;
+  // Grows by what arrived, at most 1 MiB at a time.
+  constexpr size_t kChunk = 1024 * 1024;
+  while (out.size() < n) {
+    size_t at = out.size();
+    size_t take = std::min<size_t>(kChunk, n - at);
+    out.resize(at + take);
+    r = read_exact(fd, out.data() + at, take, give_up);
+    if (r != Received::kMessage) return r;
+  }
+  return Received::kMessage;
 }
 
 }  // namespace siphon::worker

@@ -36,8 +36,14 @@ enum Message : uint8_t {
 
 // The file descriptor the worker finds its socket on.
 constexpr int kWorkerFd = 3;
-// Largest message either side accepts.
+// The worker's descriptor of the sealed plugin image the host checked.
+constexpr int kImageFd = 4;
+// Largest message either side accepts: a page of events (kPolled) or an HTTP
+// response body (kHttpReply) may be large; every other message is small.
 constexpr uint32_t kMaxFrameBytes = 1024u * 1024u * 1024u;
+constexpr uint32_t kMaxControlFrameBytes = 16u * 1024u * 1024u;
+// The cap for a message of `type`.
+uint32_t max_frame_bytes(uint8_t type);
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
@@ -83,7 +89,9 @@ bool send_frame(int fd, const std::string& message);
 enum class Received { kMessage, kClosed, kGaveUp, kBad };
 // Receives one message into `out`. `give_up` (may be empty) is asked every
 // 200 ms while nothing arrives; returning true ends the wait with kGaveUp.
-// kClosed: the peer closed the socket; kBad: an oversized or empty frame.
+// kClosed: the peer closed the socket; kBad: an empty frame, or one larger
+// than its type's cap. The buffer grows as the data arrives, never ahead of
+// it from what a frame header claims.
 Received recv_frame(int fd, std::string& out, const std::function<bool()>& give_up = {});
 
 }  // namespace siphon::worker

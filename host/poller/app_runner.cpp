@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <siphon/auth_helpers.hpp>
 
-#include "config/secret_ref.hpp"
+#include "plugin/auth_values.hpp"
 #include "util/clock.hpp"
 
 namespace siphon {
@@ -34,20 +34,21 @@ int64_t AppRunner::interval_seconds() const {
   return app_.interval_seconds.value_or(type_.default_interval_seconds);
 }
 
-std::optional<std::vector<std::pair<std::string, std::string>>> AppRunner::resolve_auth() {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [k, v] : app_.auth) {
-    try {
-      std::string warning;
-      std::string value = resolve_secret_refs(v, app_.dir, &warning);
-      if (!warning.empty()) log_line(LogLevel::kWarn, app_.name, warning);
-      out.emplace_back(k, value);
-    } catch (const SecretRefError& e) {
-      error_ = "field " + k + ": " + e.what();
-      return std::nullopt;
+std::optional<AuthValues> AppRunner::resolve_auth() {
+  // The same checks as `siphon check`, on the values read now: a rotated
+  // secret that its field's regex refuses is never sent.
+  AuthValues auth;
+  std::vector<AuthProblem> problems;
+  bool ok = resolve_auth_values(app_, type_, auth, problems);
+  for (const auto& p : problems) {
+    if (p.warning) {
+      log_line(LogLevel::kWarn, app_.name, "field " + p.field + ": " + p.problem);
+    } else if (error_.empty()) {
+      error_ = "field " + p.field + ": " + p.problem + " (nothing was sent)";
     }
   }
-  return out;
+  if (!ok) return std::nullopt;
+  return auth;
 }
 
 void AppRunner::fail(const std::string& why) {
@@ -113,21 +114,17 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
     return false;
   }
   // Recreate the instance only when the resolved credentials changed, so
-  // tokens survive between runs.
+  // tokens survive between runs. A new instance is validated by the plugin
+  // (its create) before any request.
   std::string key;
-  Redactor redactor;
-  for (const auto& [k, v] : *auth) {
-    key += k + '\0' + v + '\0';
-    for (const auto& f : type_.auth_fields)
-      if (f.name == k && f.secret) redactor.add(v);
-  }
-  redactor_ = redactor;
+  for (const auto& [k, v] : auth->values) key += k + '\0' + v + '\0';
+  redactor_ = auth->redactor;
   // A digest of the service and the resolved credentials: it tells when the
   // instance must be remade and names the credential's request budget.
   std::string credential = auth::hex(auth::sha256(type_.service + '\0' + key));
   if (!instance_ || credential != instance_auth_key_) {
     instance_.reset();
-    instance_ = make_plugin_instance(type_, app_, *auth, &http_, &stop_, redactor_);
+    instance_ = make_plugin_instance(type_, app_, auth->values, &http_, &stop_, redactor_);
     std::string why = instance_->create(false);
     if (!instance_->failure().empty()) {
       fail(instance_->failure());

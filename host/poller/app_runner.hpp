@@ -16,6 +16,7 @@
 #include "http/http_service.hpp"
 #include "log/log.hpp"
 #include "plugin/app_instance.hpp"
+#include "plugin/auth_values.hpp"
 #include "plugin/registry.hpp"
 #include "sink/record.hpp"
 #include "sink/sink.hpp"
@@ -59,7 +60,8 @@ class AppRunner {
   // given up for good, a worker is restarted at a later run, with backoff.
   void instance_lost();
   std::string plugin_name() const;
-  std::optional<std::vector<std::pair<std::string, std::string>>> resolve_auth();
+  // The app's auth values read and checked now; error_ says why not.
+  std::optional<AuthValues> resolve_auth();
 
   const AppConfig& app_;
   const AppTypeInfo& type_;

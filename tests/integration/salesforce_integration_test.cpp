@@ -601,4 +601,32 @@ TEST_F(SalesforceEndToEnd, CheckRefusesAMixOfTheTwoFlowsAndUnknownOptions) {
   EXPECT_EQ(dir_.siphon({"check"}).exit_code, 0) << "client credentials alone are enough";
 }
 
+// A small gzip body may inflate to a huge one: http.max_response_bytes caps
+// the inflated size too, and the run fails before anything of the file is
+// delivered.
+TEST_F(SalesforceEndToEnd, AGzipLogFileThatInflatesPastTheResponseCapFailsTheRun) {
+  sf_->set_gzip(true);
+  add_login(5, day_start(2), now() - 30 * kHour, "small-");
+  ASSERT_EQ(dir_.siphon({"once", "corp-sf", "--since", "3d"}).exit_code, 0);
+  std::string cursor = dir_.state("corp-sf")["cursor"].GetString();
+  auto f = SalesforceImitation::make_log_file("Login", 3, day_start(1), now() - 6 * kHour, "big-");
+  std::string id = sf_->add_log_file(f);
+  f.rows[1][0] = std::string(8 * 1024 * 1024, 'A');  // 8 MiB of CSV, a few KiB gzipped
+  sf_->set_raw_body(id, SalesforceImitation::to_csv(f));
+  std::string cfg = dir_.read("siphon.yaml");
+  cfg.replace(cfg.find("http:\n"), 6, "http:\n  max_response_bytes: 1048576\n");
+  dir_.write("siphon.yaml", cfg);
+
+  auto r = dir_.siphon({"once", "corp-sf"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("inflates (gzip) to more than http.max_response_bytes (1048576 bytes)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(request_ids().count("big-0"), 0u) << "nothing of the file is delivered";
+  EXPECT_EQ(dir_.event_lines(), 5u);
+  auto st = dir_.state("corp-sf");
+  EXPECT_STREQ(st["status"].GetString(), "failed");
+  EXPECT_EQ(cursor, st["cursor"].GetString()) << "the cursor stays";
+}
+
 }  // namespace

@@ -13,6 +13,8 @@
 //   hang          never returns
 //   segv          writes to an unmapped address (SIGSEGV)
 // With `chatter: "1"` it logs and writes to stderr a line holding its token.
+// Built with SIPHON_FAULT_VARIANT="name" (siphon-fault-variant.so), each event
+// also carries "variant":"name": a different file of the same app type.
 #include <siphon/plugin_api.h>
 #include <unistd.h>
 
@@ -114,7 +116,11 @@ siphon_status poll(siphon_instance* handle, const siphon_poll_args* args,
   if (more_pages) {
     for (int i = 0; i < inst.page_size; ++i)
       add_event(inst, "{\"id\":\"" + inst.app + "-p" + std::to_string(page) + "-" +
-                          std::to_string(i) + "\",\"page\":" + std::to_string(page) + "}");
+                          std::to_string(i) + "\",\"page\":" + std::to_string(page) +
+#ifdef SIPHON_FAULT_VARIANT
+                          ",\"variant\":\"" SIPHON_FAULT_VARIANT "\"" +
+#endif
+                          "}");
     if (fault == "invalid_json") add_event(inst, "{\"id\": broken");
     if (fault == "oversized")
       add_event(inst, "{\"blob\":\"" + std::string(inst.oversized_bytes, 'x') + "\"}");

@@ -4,10 +4,12 @@
 // are errors.
 #include "http/http_service.hpp"
 
+#include <Poco/DeflatingStream.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <mutex>
+#include <sstream>
 #include <string>
 
 #include "imitation.hpp"
@@ -34,10 +36,18 @@ class EchoImitation : public imitation::Imitation {
     reply.status = 200;
     reply.content_type = "text/plain";
     reply.headers.emplace_back("X-Echo", "yes");
-    if (request.path.rfind("/big", 0) == 0)
+    if (request.path.rfind("/big", 0) == 0) {
       reply.body.assign(5000, 'x');
-    else
+    } else if (request.path.rfind("/gzip", 0) == 0) {
+      std::ostringstream packed;
+      Poco::DeflatingOutputStream deflater(packed, Poco::DeflatingStreamBuf::STREAM_GZIP);
+      deflater << std::string(200000, 'z');
+      deflater.close();
+      reply.body = packed.str();
+      reply.headers.emplace_back("Content-Encoding", "gzip");
+    } else {
       reply.body = "echo:" + request.path;
+    }
   }
 
  private:
@@ -236,6 +246,48 @@ TEST_F(HttpServiceTest, PlainHttpToARemoteHostIsRefusedWithoutConnecting) {
   EXPECT_EQ(http.send(request, response, nullptr), SIPHON_ERROR);
   EXPECT_NE(response.error.find("loopback"), std::string::npos) << response.error;
   EXPECT_EQ(http.connections_opened(), 0u);
+}
+
+TEST_F(HttpServiceTest, PlainHttpToANameThatMerelyStartsWith127IsRefused) {
+  HttpService http(quick_retries());
+  for (const char* url : {"http://127.example.com/", "http://127.0.0.1.example.com/x",
+                          "http://localhost.example.com/"}) {
+    HttpRequest request;
+    request.method = "GET";
+    request.url = url;
+    HttpResponse response;
+    EXPECT_EQ(http.send(request, response, nullptr), SIPHON_ERROR) << url;
+    EXPECT_NE(response.error.find("plain http is allowed only to loopback hosts"),
+              std::string::npos)
+        << url << ": " << response.error;
+  }
+  EXPECT_EQ(http.connections_opened(), 0u);
+}
+
+TEST(LoopbackHost, OnlyLoopbackAddressesAndTheNameLocalhost) {
+  for (const char* yes : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"})
+    EXPECT_TRUE(is_loopback_host(yes)) << yes;
+  for (const char* no : {"127.example.com", "127.0.0.1.nip.example", "localhost.example.com",
+                         "10.0.0.1", "::ffff:10.0.0.1", "", "[::2]", "example.com"})
+    EXPECT_FALSE(is_loopback_host(no)) << no;
+}
+
+TEST_F(HttpServiceTest, AGzipBodyIsInflatedWithinTheResponseCap) {
+  HttpConfig config = quick_retries();
+  config.max_response_bytes = 300000;
+  HttpService http(config);
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/gzip", response), SIPHON_OK) << response.error;
+  EXPECT_EQ(response.body, std::string(200000, 'z'));
+  EXPECT_EQ(find_header(response.headers, {"Content-Encoding"}), nullptr);
+
+  config.max_response_bytes = 100000;  // above the gzip size, below the inflated size
+  HttpService capped(config);
+  HttpResponse refused;
+  EXPECT_EQ(get(capped, "/gzip", refused), SIPHON_ERROR);
+  EXPECT_NE(refused.error.find("inflates (gzip) to more than http.max_response_bytes (100000"),
+            std::string::npos)
+      << refused.error;
 }
 
 TEST_F(HttpServiceTest, BadRequestsAreErrors) {

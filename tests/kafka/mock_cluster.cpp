@@ -1,0 +1,161 @@
+#include "mock_cluster.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+namespace siphon::test {
+namespace {
+
+void quiet_log(const rd_kafka_t*, int, const char*, const char*) {}
+
+void set_or_throw(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
+  char errstr[512] = {0};
+  if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(std::string("mock kafka: ") + name + ": " + errstr);
+  }
+}
+
+struct ClientDeleter {
+  void operator()(rd_kafka_t* rk) const {
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  }
+};
+
+}  // namespace
+
+MockKafkaCluster::MockKafkaCluster(int brokers) {
+  // The mock needs a client instance to host it; this one never connects.
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, &quiet_log);
+  char errstr[512] = {0};
+  owner_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (!owner_) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(std::string("mock kafka: ") + errstr);
+  }
+  mcluster_ = rd_kafka_mock_cluster_new(owner_, brokers);
+  if (!mcluster_) {
+    rd_kafka_destroy(owner_);
+    throw std::runtime_error("mock kafka: cannot start the mock cluster");
+  }
+  bootstraps_ = rd_kafka_mock_cluster_bootstraps(mcluster_);
+}
+
+MockKafkaCluster::~MockKafkaCluster() {
+  rd_kafka_mock_cluster_destroy(mcluster_);
+  rd_kafka_destroy(owner_);
+}
+
+void MockKafkaCluster::set_all_down() { rd_kafka_mock_broker_set_down(mcluster_, -1); }
+
+void MockKafkaCluster::set_all_up() { rd_kafka_mock_broker_set_up(mcluster_, -1); }
+
+void MockKafkaCluster::push_produce_errors(size_t count, rd_kafka_resp_err_t error) {
+  std::vector<rd_kafka_resp_err_t> errors(count, error);
+  rd_kafka_mock_push_request_errors_array(mcluster_, kApiKeyProduce, count, errors.data());
+}
+
+std::vector<KafkaRecord> MockKafkaCluster::read_topic(const std::string& topic,
+                                                      int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto left_ms = [&] {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    return static_cast<int>(std::max<int64_t>(0, left));
+  };
+
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set_or_throw(conf, "bootstrap.servers", bootstraps_);
+  // A group id lets rd_kafka_consumer_poll() serve the assignment; with
+  // assign() the consumer never joins the group.
+  set_or_throw(conf, "group.id", "siphon-test-reader");
+  set_or_throw(conf, "enable.auto.commit", "false");
+  set_or_throw(conf, "enable.partition.eof", "true");
+  set_or_throw(conf, "auto.offset.reset", "earliest");
+  rd_kafka_conf_set_log_cb(conf, &quiet_log);
+  char errstr[512] = {0};
+  rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!raw) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(std::string("mock kafka reader: ") + errstr);
+  }
+  std::unique_ptr<rd_kafka_t, ClientDeleter> rk(raw);
+
+  // Partitions of the topic and where each ends now.
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, rkt, &md, left_ms());
+  rd_kafka_topic_destroy(rkt);
+  if (err) throw std::runtime_error(std::string("mock kafka reader: ") + rd_kafka_err2str(err));
+  int partitions = 0;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  if (md->topic_cnt == 1) {
+    partitions = md->topics[0].partition_cnt;
+    topic_err = md->topics[0].err;
+  }
+  rd_kafka_metadata_destroy(md);
+  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return {};
+  if (topic_err)
+    throw std::runtime_error(std::string("mock kafka reader: ") + rd_kafka_err2str(topic_err));
+
+  std::map<int32_t, int64_t> end;  // partitions still to read: partition -> high watermark
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, left_ms());
+    if (err) {
+      rd_kafka_topic_partition_list_destroy(assignment);
+      throw std::runtime_error(std::string("mock kafka reader: watermarks: ") +
+                               rd_kafka_err2str(err));
+    }
+    if (high <= low) continue;
+    end[p] = high;
+    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  std::vector<KafkaRecord> records;
+  if (end.empty()) {
+    rd_kafka_topic_partition_list_destroy(assignment);
+    return records;
+  }
+  err = rd_kafka_assign(rk.get(), assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  if (err) throw std::runtime_error(std::string("mock kafka reader: ") + rd_kafka_err2str(err));
+
+  while (!end.empty()) {
+    if (left_ms() == 0)
+      throw std::runtime_error("mock kafka reader: topic " + topic + " not read to its end in " +
+                               std::to_string(timeout_ms) + " ms");
+    rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk.get(), std::min(100, left_ms()));
+    if (!msg) continue;
+    int32_t p = msg->partition;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      KafkaRecord r;
+      if (msg->key) r.key.assign(static_cast<const char*>(msg->key), msg->key_len);
+      if (msg->payload) r.value.assign(static_cast<const char*>(msg->payload), msg->len);
+      r.partition = p;
+      r.offset = msg->offset;
+      records.push_back(std::move(r));
+      if (auto it = end.find(p); it != end.end() && msg->offset + 1 >= it->second) end.erase(it);
+    } else if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (auto it = end.find(p); it != end.end() && msg->offset >= it->second) end.erase(it);
+    } else {
+      std::string text = rd_kafka_message_errstr(msg);
+      rd_kafka_message_destroy(msg);
+      throw std::runtime_error("mock kafka reader: " + text);
+    }
+    rd_kafka_message_destroy(msg);
+  }
+  std::sort(records.begin(), records.end(), [](const KafkaRecord& a, const KafkaRecord& b) {
+    return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
+  });
+  return records;
+}
+
+}  // namespace siphon::test
