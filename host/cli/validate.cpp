@@ -9,12 +9,31 @@
 #include "log/log.hpp"
 #include "plugin/app_instance.hpp"
 #include "plugin/auth_values.hpp"
+#include "sink/kafka_sink.hpp"
 #include "sink/network_sink.hpp"
 
 namespace siphon {
 
 void validate_sinks(const Config& cfg, std::vector<std::string>& problems) {
   for (const auto& sink : cfg.sinks) {
+    if (sink.type == "kafka") {
+      std::string at = sink.file + ": sink " + sink.name + ": ";
+      try {
+        for (std::string p : KafkaProducer::validate(kafka_settings(sink))) {
+          // The producer names its settings; the config names its keys.
+          if (p.rfind("bootstrap_servers: ", 0) == 0)
+            p = "brokers" + p.substr(17);
+          else if (p.rfind("delivery_timeout: ", 0) == 0)
+            p = "timeout" + p.substr(16);
+          problems.push_back(at + "field " + p);
+        }
+      } catch (const SinkError& e) {
+        // "sink NAME: field properties.X: why"
+        std::string why = e.what();
+        problems.push_back(sink.file + ": " + why);
+      }
+      continue;
+    }
     if (!sink.is_network()) continue;
     std::string at = sink.file + ": sink " + sink.name + ": ";
     if (!sink.url.empty()) {

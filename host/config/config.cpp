@@ -91,9 +91,11 @@ struct Loader {
     } else if (sink.type == "elasticsearch") {
       keys = kNetwork;
       keys.insert({"index", "pipeline", "username", "password", "api_key"});
+    } else if (sink.type == "kafka") {
+      keys = {"name", "type", "brokers", "topic", "timeout", "properties"};
     } else {
       problem(file, where + "field type: \"" + sink.type +
-                        "\" is not one of stdout, file, http, splunk_hec, elasticsearch");
+                        "\" is not one of stdout, file, http, splunk_hec, elasticsearch, kafka");
       return;
     }
     check_keys(n, keys, file, where);
@@ -140,6 +142,26 @@ struct Loader {
       return;
     }
     if (sink.type == "stdout") return;
+    if (sink.type == "kafka") {
+      text("brokers", sink.brokers);
+      if (sink.brokers.empty()) problem(file, where + "field brokers: missing (host:port,...)");
+      text("topic", sink.topic);
+      duration("timeout", sink.timeout_ms);
+      if (const YAML::Node p = n["properties"]) {
+        if (!p.IsMap()) {
+          problem(file, where + "field properties: expected a mapping of librdkafka properties");
+        } else {
+          for (const auto& kv : p) {
+            if (!kv.second.IsScalar())
+              problem(file, where + "field properties." + kv.first.Scalar() +
+                                ": expected a single value");
+            else
+              sink.kafka_properties.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+          }
+        }
+      }
+      return;
+    }
     text("url", sink.url);
     if (sink.url.empty()) problem(file, where + "field url: missing");
     flag("gzip", sink.gzip);

@@ -60,6 +60,11 @@ struct SinkConfig {
   std::string username;  // basic auth, with password
   std::string password;  // raw (a reference, normally)
   std::string api_key;   // raw (a reference, normally); Authorization: ApiKey
+  // kafka
+  std::string brokers;  // bootstrap.servers: host:port,host:port
+  std::string topic;    // {type} and {app} are replaced; "" = siphon-{type}
+  // Extra librdkafka properties; values may be ${env:}/${file:} references.
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
   bool is_network() const {
     return type == "http" || type == "splunk_hec" || type == "elasticsearch";
   }
