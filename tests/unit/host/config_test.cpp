@@ -228,8 +228,8 @@ TEST_F(ConfigTest, FileSinkWithoutPathIsOneProblem) {
 }
 
 TEST_F(ConfigTest, UnknownSinkTypeIsOneProblem) {
-  load("sinks:\n  - name: k\n    type: kafka\n");
-  single_problem({path_, "sink k", "field type", "kafka"});
+  load("sinks:\n  - name: k\n    type: nats\n");
+  single_problem({path_, "sink k", "field type", "nats"});
 }
 
 TEST_F(ConfigTest, UnsupportedStateIsOneProblem) {
