@@ -1,8 +1,11 @@
 #include "sink/record.hpp"
 
+#include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stream.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -58,6 +61,30 @@ std::string record_id(std::string_view app, std::string_view event) {
   data.push_back('\0');
   data.append(event);
   return auth::hex(auth::sha256(data));
+}
+
+std::string record_id(const RecordBatch& batch, size_t i) {
+  std::string_view event = batch.event(i);
+  if (!batch.id_field.empty()) {
+    rapidjson::Document doc;
+    doc.Parse(event.data(), event.size());
+    if (!doc.HasParseError() && doc.IsObject()) {
+      auto it = doc.FindMember(rapidjson::StringRef(batch.id_field.data(), batch.id_field.size()));
+      if (it != doc.MemberEnd() && (it->value.IsString() || it->value.IsNumber())) {
+        std::string value = "id:";
+        if (it->value.IsString()) {
+          value.append(it->value.GetString(), it->value.GetStringLength());
+        } else {
+          rapidjson::StringBuffer sb;
+          rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+          it->value.Accept(w);
+          value.append(sb.GetString(), sb.GetSize());
+        }
+        return record_id(batch.app, value);
+      }
+    }
+  }
+  return record_id(batch.app, event);
 }
 
 bool RecordWriter::append(RecordBatch& batch, std::string_view event,
