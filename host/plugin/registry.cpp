@@ -60,6 +60,8 @@ AppTypeInfo describe(const siphon_app_type* t, size_t index) {
   if (t->default_interval_seconds == 0)
     throw Refusal{where + ": default_interval_seconds must be positive"};
   info.default_interval_seconds = t->default_interval_seconds;
+  if (SIPHON_HAS_MEMBER(siphon_app_type, event_id_field, t->struct_size) && t->event_id_field)
+    info.event_id_field = t->event_id_field;
   struct {
     const void* fn;
     const char* name;

@@ -43,6 +43,7 @@ struct AppTypeInfo {
   uint32_t default_interval_seconds = 0;
   std::vector<AuthFieldInfo> auth_fields;
   std::vector<OptionInfo> options;
+  std::string event_id_field;          // "" = none declared (or a plugin older than ABI 1.1)
   const siphon_app_type* c = nullptr;  // valid while the plugin stays loaded
   const PluginInfo* plugin = nullptr;
 };

@@ -20,6 +20,7 @@ AppRunner::AppRunner(const AppConfig& app, const AppTypeInfo& type, Sink& sink, 
   batch_.app = app.name;
   batch_.type = type.type;
   batch_.service = type.service;
+  batch_.id_field = type.event_id_field;
 }
 
 std::string AppRunner::plugin_name() const {

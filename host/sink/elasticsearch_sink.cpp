@@ -68,7 +68,7 @@ void ElasticsearchSink::send_batch(const RecordBatch& batch, size_t first, size_
   std::vector<std::string> ids;
   for (size_t i = first; i < last; ++i) {
     pending.push_back(i);
-    ids.push_back(record_id(batch.app, batch.event(i)));
+    ids.push_back(record_id(batch, i));
   }
   const std::string url = bulk_url();
   std::string body;

@@ -47,7 +47,7 @@ void KafkaSink::deliver(const RecordBatch& batch, StopSignal*) {
   ids.reserve(batch.size());
   std::vector<KafkaProducer::Message> messages;
   messages.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) ids.push_back(record_id(batch.app, batch.event(i)));
+  for (size_t i = 0; i < batch.size(); ++i) ids.push_back(record_id(batch, i));
   for (size_t i = 0; i < batch.size(); ++i) messages.emplace_back(ids[i], batch.record(i));
   std::lock_guard lock(mu_);
   try {

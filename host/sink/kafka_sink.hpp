@@ -2,7 +2,8 @@
 // app type and app name) through an idempotent librdkafka producer
 // (enable.idempotence=true, acks=all; see sink/kafka_producer.hpp). The key
 // of each message is the record's deterministic id (record_id: SHA-256 of
-// the app and the event's bytes), its value the record line. deliver()
+// the app and the plugin's declared event id, else the event's bytes), its
+// value the record line. deliver()
 // returns only when every message of the page has a delivery report without
 // error and no fatal error is set; otherwise it throws SinkError and the
 // cursor stays (a timeout commits nothing). Extra librdkafka properties may

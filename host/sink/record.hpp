@@ -30,6 +30,7 @@ struct RecordBatch {
   std::string app;
   std::string type;
   std::string service;
+  std::string id_field;  // the plugin's event_id_field; "" = none
   std::string lines;
   std::vector<RecordSpan> records;
 
@@ -55,6 +56,11 @@ struct RecordBatch {
 // event of the same app always gets the same id, so a resent record can be
 // recognised downstream (Elasticsearch _id, later a Kafka key).
 std::string record_id(std::string_view app, std::string_view event);
+
+// The id of record `i` of a batch: with an id_field that the event holds as
+// a string or number, the hex SHA-256 of the app, a NUL, "id:" and that
+// value (the vendor's id survives changed event bytes); else record_id().
+std::string record_id(const RecordBatch& batch, size_t i);
 
 class RecordWriter {
  public:

@@ -95,6 +95,7 @@ class BoxAdminEvents : public siphon::App {
   static std::string type() { return "admin_events"; }
   static std::string description() { return "Box enterprise admin events (Events API admin_logs)"; }
   static uint32_t default_interval_seconds() { return 300; }
+  static std::string event_id_field() { return "event_id"; }
   static siphon::AuthInfo required_auth_info() {
     return {{"keyfile", "the Box app's config.json (JWT key pair), e.g. ${file:box.json}",
              R"((?s)\s*\{.*\}\s*)", true}};

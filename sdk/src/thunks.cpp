@@ -34,6 +34,7 @@ void fill_type(TypeStorage& t, uint32_t default_interval_seconds) {
   t.c.log_type = t.log_type.c_str();
   t.c.description = t.description.c_str();
   t.c.default_interval_seconds = default_interval_seconds;
+  t.c.event_id_field = t.event_id_field.empty() ? nullptr : t.event_id_field.c_str();
   t.c.auth_fields = t.auth_ptrs.data();
   t.c.auth_field_count = static_cast<uint32_t>(t.auth_ptrs.size());
   t.c.options = t.option_ptrs.data();

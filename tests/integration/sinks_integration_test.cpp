@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <siphon/auth_helpers.hpp>
 #include <thread>
 
 #include "elasticsearch_imitation.hpp"
@@ -526,7 +527,15 @@ TEST_F(SinkTypeTest, ElasticsearchResendIsIdempotentAndConflictsCountAsDelivered
   configure("  - name: net\n    type: elasticsearch\n    url: " + es.base_url() +
             "\n    index: logs-{service}-{type}\n    pipeline: siphon-ingest\n");
   ASSERT_EQ(once().exit_code, 0);
-  EXPECT_EQ(es.documents("logs-box-box_admin_events").size(), kEvents);
+  auto docs = es.documents("logs-box-box_admin_events");
+  EXPECT_EQ(docs.size(), kEvents);
+  // Box declares event_id as its event id field: _id = sha256(app NUL "id:" event_id).
+  for (const auto& [id, doc] : docs) {
+    rapidjson::Document d = parse(doc);
+    std::string event_id = d["event"]["event_id"].GetString();
+    EXPECT_EQ(id, siphon::auth::hex(
+                      siphon::auth::sha256(std::string("corp-box") + '\0' + "id:" + event_id)));
+  }
   Result again = once();  // --since again: the same events, the same _ids
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(es.document_count(), kEvents) << "nothing stored twice";

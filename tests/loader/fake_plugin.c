@@ -56,6 +56,10 @@ static const siphon_option* const alpha_options[] = {&page_size};
 #ifdef FAKE_SHORT_STRUCT
 /* Built by a plugin that stops before the callbacks. */
 #define FAKE_ALPHA_SIZE ((uint32_t)offsetof(siphon_app_type, poll))
+#elif defined(FAKE_ABI_1_0)
+/* Built against ABI 1.0: the struct ends before event_id_field, whatever
+   follows it in memory. */
+#define FAKE_ALPHA_SIZE ((uint32_t)offsetof(siphon_app_type, event_id_field))
 #else
 #define FAKE_ALPHA_SIZE ((uint32_t)sizeof(siphon_app_type))
 #endif
@@ -79,7 +83,8 @@ static const siphon_app_type alpha = {FAKE_ALPHA_SIZE,
                                       FAKE_POLL,
                                       fake_sleep_seconds,
                                       fake_last_error,
-                                      fake_destroy};
+                                      fake_destroy,
+                                      "alpha_id"};
 
 #ifndef FAKE_TYPE_TAKEN
 #ifdef FAKE_DUP_IN_FILE
@@ -101,7 +106,8 @@ static const siphon_app_type beta = {sizeof(siphon_app_type),
                                      fake_poll,
                                      fake_sleep_seconds,
                                      fake_last_error,
-                                     fake_destroy};
+                                     fake_destroy,
+                                     NULL};
 #endif
 
 #ifdef FAKE_TYPE_TAKEN
@@ -121,6 +127,8 @@ static const siphon_app_type* const types[] = {&alpha, &beta};
 
 #if defined(FAKE_NEWER_MINOR)
 #define FAKE_MINOR (SIPHON_ABI_MINOR + 1)
+#elif defined(FAKE_ABI_1_0)
+#define FAKE_MINOR 0
 #else
 #define FAKE_MINOR SIPHON_ABI_MINOR
 #endif

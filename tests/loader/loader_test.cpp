@@ -35,13 +35,13 @@ const std::map<std::string, std::vector<std::string>>& bad_files() {
       {"fake_bad_regex.so", {"invalid regex", "api_key"}},
       {"fake_dup_in_file.so", {"fake_alpha", "declared twice"}},
       {"fake_entry_null.so", {"no descriptor"}},
-      {"fake_newer_minor.so", {"newer", "1.1"}},
+      {"fake_newer_minor.so", {"newer", "1.2"}},
       {"fake_no_entry.so", {"siphon_plugin_entry", "not found"}},
       {"fake_null_poll.so", {"poll", "not found"}},
       {"fake_object.so", {"not a loadable library"}},
       {"fake_short_struct.so", {"not present", "struct_size"}},
       {"fake_type_taken.so", {"fake_alpha", "already provided", "fake_good.so"}},
-      {"fake_wrong_major.so", {"major", "2.0", "1.0"}},
+      {"fake_wrong_major.so", {"major", "2.1", "1.1"}},
   };
   return kBad;
 }
@@ -81,6 +81,20 @@ TEST(LoaderTest, GoodPluginLoadsWithItsTypes) {
   EXPECT_EQ(p.types, (std::vector<std::string>{"fake_alpha", "fake_beta"}));
   ASSERT_EQ(registry.types().size(), 2u);
   EXPECT_EQ(registry.find("fake_gamma"), nullptr);
+}
+
+TEST(LoaderTest, EventIdFieldIsReadOnlyWhenTheStructSizeSaysItIsThere) {
+  PluginRegistry current;
+  ASSERT_TRUE(current.load_file(fake("fake_good.so")));
+  EXPECT_EQ(current.find("fake_alpha")->event_id_field, "alpha_id");
+  EXPECT_EQ(current.find("fake_beta")->event_id_field, "") << "NULL: none declared";
+  // Built against ABI 1.0: struct_size ends before the member, so whatever
+  // lies there is not read, and the plugin still loads.
+  PluginRegistry older;
+  ASSERT_TRUE(older.load_file(fake("abi-1.0/fake_abi_1_0.so")))
+      << (older.refused().empty() ? "" : older.refused()[0].reason);
+  EXPECT_EQ(older.plugins()[0]->abi_minor, 0u);
+  EXPECT_EQ(older.find("fake_alpha")->event_id_field, "");
 }
 
 TEST(LoaderTest, AppTypeMetadataIsCopied) {
@@ -123,11 +137,11 @@ TEST(LoaderTest, AppTypeMetadataIsCopied) {
 }
 
 TEST(LoaderTest, WrongAbiMajorIsRefusedNamingBothVersions) {
-  expect_contains(refusal_of("fake_wrong_major.so"), {"major", "2.0", "1.0"});
+  expect_contains(refusal_of("fake_wrong_major.so"), {"major", "2.1", "1.1"});
 }
 
 TEST(LoaderTest, NewerAbiMinorIsRefused) {
-  expect_contains(refusal_of("fake_newer_minor.so"), {"newer", "1.1", "1.0"});
+  expect_contains(refusal_of("fake_newer_minor.so"), {"newer", "1.2", "1.1"});
 }
 
 TEST(LoaderTest, EntryReturningNullIsRefused) {

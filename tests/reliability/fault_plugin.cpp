@@ -172,7 +172,8 @@ const siphon_app_type kType = {sizeof(siphon_app_type),
                                poll,
                                sleep_seconds,
                                last_error,
-                               destroy};
+                               destroy,
+                               nullptr};
 const siphon_app_type* const kTypes[] = {&kType};
 const siphon_plugin kPlugin = {
     sizeof(siphon_plugin), SIPHON_ABI_MAJOR, SIPHON_ABI_MINOR, "siphon-fault", "1.0.0", kTypes, 1};

@@ -51,7 +51,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define SIPHON_ABI_MAJOR 1
-#define SIPHON_ABI_MINOR 0
+#define SIPHON_ABI_MINOR 1
 
 /* Name of the one symbol a plugin exports (type: siphon_plugin_entry_fn). */
 #define SIPHON_ENTRY_SYMBOL "siphon_plugin_entry"
@@ -306,6 +306,20 @@ typedef struct siphon_app_type {
   const char* (*last_error)(siphon_instance* instance);
   /* destroy - frees the instance. Required: yes. NULL is accepted. */
   void (*destroy)(siphon_instance* instance);
+
+  /* ---- appended in ABI 1.1 (read only when struct_size covers it) ---- */
+
+  /*
+   * event_id_field - the name of a top-level member of every event that the
+   * vendor sets to a unique id (e.g. Box's "event_id"), or NULL / "" when
+   * events carry none. Sinks that recognise a record sent twice (the
+   * Elasticsearch _id, later a Kafka key) then derive the record's id from
+   * the app and this member's value instead of from the whole event's bytes,
+   * so an event the vendor returns again with other bytes is still the same
+   * record. An event without the member falls back to the bytes.
+   * Required: no. Memory: static, NUL-terminated UTF-8, owned by the plugin.
+   */
+  const char* event_id_field;
 } siphon_app_type;
 
 /* What siphon_plugin_entry returns. Static, valid while the library is loaded. */

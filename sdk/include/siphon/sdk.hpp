@@ -10,6 +10,8 @@
 //     static uint32_t default_interval_seconds() { return 600; }   // optional, default 300
 //     static siphon::AuthInfo required_auth_info() { return {...}; }
 //     static siphon::Options options() { return {...}; }          // optional
+//     static std::string event_id_field() { return "id"; }        // optional: the
+//                                 // member of each event holding the vendor's unique id
 //     explicit DuoAdmin(siphon::Context& ctx);   // validates auth beyond the regexes; may throw
 //     siphon::Logs gather_logs(const siphon::Cursor& cursor) override;   // one page
 //     uint32_t sleep_seconds(uint32_t polls_done) override;              // optional
@@ -237,7 +239,7 @@ struct Instance {
 
 // Static metadata of one app type, kept alive for the library's lifetime.
 struct TypeStorage {
-  std::string service, log_type, description;
+  std::string service, log_type, description, event_id_field;
   std::vector<AuthField> auth;
   std::vector<OptionSpec> options;
   std::vector<siphon_auth_field> auth_c;
@@ -314,6 +316,7 @@ struct AppThunks {
     if constexpr (requires { T::description(); }) t.description = T::description();
     t.auth = T::required_auth_info();
     if constexpr (HasOptions<T>) t.options = T::options();
+    if constexpr (requires { T::event_id_field(); }) t.event_id_field = T::event_id_field();
     uint32_t interval = 300;
     if constexpr (HasInterval<T>) interval = T::default_interval_seconds();
     fill_type(t, interval);

@@ -482,5 +482,22 @@ TEST(RateLimitConfig, Parses) {
   EXPECT_LT(parse_rate_limit("x/s"), 0);
 }
 
+TEST(HttpServiceBackoffTest, CallersThatRetryPartsWaitTheSamePolicyAndStopAtMaxRetries) {
+  HttpConfig cfg;
+  cfg.max_retries = 2;
+  HttpService http(cfg);
+  std::string error;
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(http.backoff(0, nullptr, error)) << error;
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(250)) << "the first backoff is 0.25-0.5 s";
+  EXPECT_LT(waited, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(http.backoff(2, nullptr, error));
+  EXPECT_NE(error.find("gave up after 3 attempts"), std::string::npos) << error;
+  StopSignal stop;
+  stop.request();
+  EXPECT_FALSE(http.backoff(1, &stop, error)) << "a stop cuts the wait short";
+}
+
 }  // namespace
 }  // namespace siphon

@@ -144,4 +144,23 @@ TEST(RecordIdTest, IsTheHexSha256OfAppAndEventSoTheSameEventKeepsItsId) {
   EXPECT_NE(record_id("ab", "c"), record_id("a", "bc"));
 }
 
+TEST(RecordIdTest, ADeclaredEventIdFieldKeysTheRecordByTheVendorsIdNotTheBytes) {
+  RecordWriter writer{"corp-box", "box_admin_events", "box"};
+  RecordBatch batch;
+  batch.app = "corp-box";
+  batch.id_field = "event_id";
+  std::string why;
+  ASSERT_TRUE(writer.append(batch, R"({"event_id":"e1","n":1})", kAt, why));
+  ASSERT_TRUE(writer.append(batch, R"({"event_id":"e1","n":2})", kAt, why));
+  ASSERT_TRUE(writer.append(batch, R"({"event_id":7})", kAt, why));
+  ASSERT_TRUE(writer.append(batch, R"({"other":"e1"})", kAt, why));
+  EXPECT_EQ(record_id(batch, 0), record_id(batch, 1)) << "same vendor id, other bytes";
+  EXPECT_EQ(record_id(batch, 0), record_id("corp-box", "id:e1"));
+  EXPECT_EQ(record_id(batch, 2), record_id("corp-box", "id:7"));
+  EXPECT_EQ(record_id(batch, 3), record_id("corp-box", R"({"other":"e1"})"))
+      << "without the member: the bytes";
+  batch.id_field.clear();
+  EXPECT_NE(record_id(batch, 0), record_id(batch, 1));
+}
+
 }  // namespace siphon

@@ -52,7 +52,8 @@ static const siphon_app_type kDemoEvents = {sizeof(siphon_app_type),
                                             demo_poll,
                                             demo_sleep_seconds,
                                             demo_last_error,
-                                            demo_destroy};
+                                            demo_destroy,
+                                            "id"};
 static const siphon_app_type* const kAppTypes[] = {&kDemoEvents};
 
 static const siphon_plugin kPlugin = {sizeof(siphon_plugin),

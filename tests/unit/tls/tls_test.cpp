@@ -17,6 +17,8 @@
 #include <string>
 
 #include "http/http_service.hpp"
+#include "sink/record.hpp"
+#include "sink/sink.hpp"
 
 namespace fs = std::filesystem;
 
@@ -61,6 +63,9 @@ class Certificates {
     // and a wildcard (compared by name only).
     server("local", "127.0.0.1", "subjectAltName=IP:127.0.0.1");
     server("elsewhere", "*.elsewhere.example", "subjectAltName=DNS:*.elsewhere.example");
+    // A client certificate from the same CA, for sinks behind mutual TLS.
+    // (Poco servers check a client certificate against the peer address too.)
+    server("client", "127.0.0.1", "subjectAltName=IP:127.0.0.1");
   }
   ~Certificates() { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
@@ -85,9 +90,12 @@ class Certificates {
 class HttpsServer {
  public:
   // `max_version` (e.g. TLS1_1_VERSION) caps what the server speaks; 0 = its default.
-  HttpsServer(const std::string& key, const std::string& cert, int max_version = 0) {
-    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, key,
-                                                         cert, "", Poco::Net::Context::VERIFY_NONE);
+  // `client_ca`, when set, makes the server require a client certificate from that CA.
+  HttpsServer(const std::string& key, const std::string& cert, int max_version = 0,
+              const std::string& client_ca = "") {
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(
+        Poco::Net::Context::TLS_SERVER_USE, key, cert, client_ca,
+        client_ca.empty() ? Poco::Net::Context::VERIFY_NONE : Poco::Net::Context::VERIFY_STRICT);
     if (max_version != 0) {
       // Security level 0 lets this server really offer the old version.
       SSL_CTX_set_security_level(ctx->sslContext(), 0);
@@ -174,6 +182,55 @@ TEST_F(Tls, ARedirectFromHttpsToHttpIsRefused) {
   EXPECT_EQ(get(certs_->path("ca.pem"), server.url() + "to-http", r), SIPHON_ERROR);
   EXPECT_NE(r.error.find("refused"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("http://127.0.0.1"), std::string::npos) << r.error;
+}
+
+// The http sink's TLS options: ca_file, client_cert and client_key reach the
+// host's HTTP stack through the sink's own settings.
+class TlsSink : public Tls {
+ protected:
+  static RecordBatch one_record() {
+    RecordBatch batch;
+    batch.app = "corp-box";
+    std::string why;
+    RecordWriter("corp-box", "box_admin_events", "box")
+        .append(batch, R"({"event_id":"1"})", "2026-11-27T17:00:00.123Z", why);
+    return batch;
+  }
+  static SinkConfig sink_config(const std::string& url, bool with_client_cert) {
+    SinkConfig c;
+    c.name = "mtls";
+    c.type = "http";
+    c.url = url;
+    c.ca_file = certs_->path("ca.pem");
+    if (with_client_cert) {
+      c.client_cert = certs_->path("client.pem");
+      c.client_key = certs_->path("client.key");
+    }
+    return c;
+  }
+};
+
+TEST_F(TlsSink, TheHttpSinkPresentsItsClientCertificateToAServerThatRequiresOne) {
+  HttpsServer server(certs_->path("local.key"), certs_->path("local.pem"), 0,
+                     certs_->path("ca.pem"));
+  HttpConfig http;
+  http.max_retries = 0;
+  auto sink = make_sink(sink_config(server.url(), true), http);
+  EXPECT_NO_THROW(sink->deliver(one_record()));
+}
+
+TEST_F(TlsSink, WithoutAClientCertificateTheDeliveryFailsAndSaysWhy) {
+  HttpsServer server(certs_->path("local.key"), certs_->path("local.pem"), 0,
+                     certs_->path("ca.pem"));
+  HttpConfig http;
+  http.max_retries = 0;
+  auto sink = make_sink(sink_config(server.url(), false), http);
+  try {
+    sink->deliver(one_record());
+    ADD_FAILURE() << "delivered without the client certificate the server requires";
+  } catch (const SinkError& e) {
+    EXPECT_NE(std::string(e.what()).find("sink mtls"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
