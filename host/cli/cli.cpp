@@ -24,6 +24,8 @@
 #include "poller/app_runner.hpp"
 #include "poller/scheduler.hpp"
 #include "sink/sink.hpp"
+#include "state/postgres_state_store.hpp"
+#include "state/sqlite_state_store.hpp"
 #include "state/state_store.hpp"
 #include "util/clock.hpp"
 #include "util/stop_signal.hpp"
@@ -58,6 +60,11 @@ commands:
   state reset APP [--since TIME]
                                 forget the cursor; the next run starts from now - interval,
                                 or from TIME
+  state migrate --to postgresql://USER@HOST:PORT/DB
+                                copy the config's SQLite state (cursors, statuses, counts)
+                                into a PostgreSQL database shared by a fleet of hosts; then
+                                set state: to that URL. The password comes from a ${env:}
+                                or ${file:} reference in the URL, or PGPASSWORD/~/.pgpass
   auth set APP                  ask for each auth field of the app (secrets without echo;
                                 one value a line when stdin is not a terminal), validate,
                                 write secrets/APP.FIELD (0600) beside the config and print
@@ -82,6 +89,7 @@ struct Args {
   bool allow_refused = false;
   std::optional<std::string> since;
   std::optional<int64_t> since_ms;  // --since, parsed
+  std::optional<std::string> to;    // state migrate --to
 };
 
 // JSON output for --json, written with RapidJSON.
@@ -424,14 +432,14 @@ int cmd_once(const Args& a) {
   }
   std::optional<int64_t> since = a.since_ms;
   try {
-    StateStore state(h.cfg.state_path);
+    auto state = open_state_store(h.cfg);
     auto sinks = open_sinks(h.cfg);
     StopSignal stop;
     SignalThread signals(stop, [&] {
       for (auto& [n, s] : sinks) s->reopen();
     });
     HttpService http(h.cfg.http);
-    AppRunner runner(*app, *h.registry.find(app->type), *sinks[app->sink], state, http, stop);
+    AppRunner runner(*app, *h.registry.find(app->type), *sinks[app->sink], *state, http, stop);
     if (!runner.begin(since)) {
       std::fprintf(stderr, "app %s: %s\n", app->name.c_str(), runner.error().c_str());
       return 1;
@@ -472,7 +480,7 @@ int cmd_run(const Args& a) {
                line + "; the app's runs fail until this is fixed, the other apps run");
   }
   try {
-    StateStore state(h.cfg.state_path);
+    auto state = open_state_store(h.cfg);
     auto sinks = open_sinks(h.cfg);
     StopSignal stop;
     SignalThread signals(stop, [&] {
@@ -487,12 +495,16 @@ int cmd_run(const Args& a) {
     HttpService http(h.cfg.http);
     Scheduler scheduler(h.cfg.workers, stop);
     size_t enabled = 0;
+    std::vector<std::string> names;
     for (const auto& app : h.cfg.apps) {
       if (!app.enabled) continue;
       ++enabled;
+      names.push_back(app.name);
       scheduler.add(std::make_unique<AppRunner>(app, *h.registry.find(app.type), *sinks[app.sink],
-                                                state, http, stop));
+                                                *state, http, stop));
     }
+    // A shared store: this host takes its share of the apps (leases).
+    state->join_fleet(names);
     log_line(LogLevel::kInfo, "",
              "siphon " SIPHON_VERSION " running " + std::to_string(enabled) + " apps with " +
                  std::to_string(h.cfg.workers) + " workers");
@@ -508,8 +520,39 @@ int cmd_run(const Args& a) {
 
 std::string or_dash(int64_t ms) { return ms ? rfc3339_ms(ms) : "-"; }
 
+// state migrate --to URL: the config's SQLite store copied into a shared one.
+int cmd_state_migrate(const Args& a, const Config& cfg) {
+  if (a.words.size() != 2 || !a.to) return usage_error("state migrate takes --to postgresql://...");
+  if (!is_postgres_url(*a.to))
+    return usage_error("state migrate --to takes a postgresql:// URL (got \"" +
+                       redact_postgres_url(*a.to) + "\")");
+  if (cfg.state_path.empty()) {
+    std::fprintf(stderr, "%s: state is %s, not sqlite:PATH: there is nothing to migrate from\n",
+                 cfg.path.c_str(), redact_postgres_url(cfg.state_url).c_str());
+    return 1;
+  }
+  SqliteStateStore from(cfg.state_path);
+  std::vector<AppState> rows = from.all();
+  int64_t now = now_ms();
+  for (const auto& r : rows)
+    if (StateStore::holder_alive(r, now)) {
+      std::fprintf(stderr,
+                   "app %s is running (pid %lld on %s); stop siphon before migrating its state\n",
+                   r.app.c_str(), static_cast<long long>(r.holder_pid), r.holder_host.c_str());
+      return 1;
+    }
+  PostgresStateStore to(*a.to, cfg.dir, cfg.lease_time_ms);
+  to.import_rows(rows);
+  size_t cursors = static_cast<size_t>(std::count_if(
+      rows.begin(), rows.end(), [](const AppState& r) { return r.cursor.has_value(); }));
+  std::printf("copied %zu apps (%zu cursors) from %s to %s\n", rows.size(), cursors,
+              from.describe().c_str(), to.describe().c_str());
+  std::printf("now set `state: %s` in %s\n", redact_postgres_url(*a.to).c_str(), cfg.path.c_str());
+  return 0;
+}
+
 int cmd_state(const Args& a) {
-  if (a.words.size() < 2) return usage_error("state takes show or reset");
+  if (a.words.size() < 2) return usage_error("state takes show, reset or migrate");
   const std::string& sub = a.words[1];
   Host h;
   std::vector<std::string> problems;
@@ -520,7 +563,9 @@ int cmd_state(const Args& a) {
     return 1;
   }
   try {
-    StateStore state(h.cfg.state_path);
+    if (sub == "migrate") return cmd_state_migrate(a, h.cfg);
+    auto store = open_state_store(h.cfg);
+    StateStore& state = *store;
     if (sub == "reset") {
       if (a.words.size() != 3) return usage_error("state reset takes one app name");
       const std::string& name = a.words[2];
@@ -586,6 +631,12 @@ int cmd_state(const Args& a) {
         w.Key("events_total");
         w.Int64(s.events_total);
         field(w, "last_error", s.last_error);
+        if (s.holder_live) {
+          // A shared store: who holds the app's lease (empty when nobody).
+          field(w, "lease_owner", s.lease_owner);
+          w.Key("lease_generation");
+          w.Int64(s.lease_generation);
+        }
         w.EndObject();
       }
       w.EndArray();
@@ -645,6 +696,10 @@ int run_cli(const std::vector<std::string>& argv) {
       auto v = value("--since");
       if (!v) return usage_error("--since needs a time");
       a.since = *v;
+    } else if (w == "--to") {
+      auto v = value("--to");
+      if (!v) return usage_error("--to needs a postgresql:// URL");
+      a.to = *v;
     } else if (w == "--json") {
       a.json = true;
     } else if (w == "--sinks") {
@@ -678,6 +733,8 @@ int run_cli(const std::vector<std::string>& argv) {
     a.since_ms = ms;
   }
   if (a.sinks && cmd != "check") return usage_error("--sinks goes with check");
+  if (a.to && !(cmd == "state" && a.words.size() > 1 && a.words[1] == "migrate"))
+    return usage_error("--to goes with state migrate");
   if (a.sinks && a.json) return usage_error("check --sinks prints text; it has no --json");
   if (cmd == "plugins") return cmd_plugins(a);
   if (cmd == "check") return cmd_check(a);

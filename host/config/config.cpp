@@ -11,6 +11,7 @@
 
 #include "config/duration.hpp"
 #include "http/request_budget.hpp"
+#include "state/postgres_url.hpp"
 
 namespace fs = std::filesystem;
 
@@ -368,8 +369,8 @@ struct Loader {
     YAML::Node root = parse(file);
     if (!root) return;
     check_keys(root,
-               {"plugin_dirs", "plugin_pin", "state", "include", "log_level", "log_format",
-                "workers", "max_event_bytes", "http", "sinks", "apps"},
+               {"plugin_dirs", "plugin_pin", "state", "lease_time", "include", "log_level",
+                "log_format", "workers", "max_event_bytes", "http", "sinks", "apps"},
                file, "");
     const std::string& dir = cfg.dir;
     if (auto n = root["plugin_dirs"]) {
@@ -392,10 +393,28 @@ struct Loader {
       }
     std::string state = "sqlite:siphon-state.db";
     if (auto n = root["state"]) state = scalar(n, file, "state").value_or(state);
-    if (state.rfind("sqlite:", 0) != 0 || state.size() == 7)
-      problem(file, "state: \"" + state + "\" is not supported (expected sqlite:PATH)");
-    else
+    if (is_postgres_url(state)) {
+      std::string why = check_postgres_url(state);
+      if (!why.empty())
+        problem(file, "state: \"" + redact_postgres_url(state) + "\": " + why);
+      else
+        cfg.state_url = state;
+    } else if (state.rfind("sqlite:", 0) != 0 || state.size() == 7) {
+      problem(file, "state: \"" + redact_postgres_url(state) +
+                        "\" is not supported (expected sqlite:PATH or postgresql://...)");
+    } else {
       cfg.state_path = absolute_from(dir, state.substr(7));
+    }
+    if (auto n = root["lease_time"]) {
+      if (auto v = duration_ms(n, file, "lease_time")) {
+        if (*v < 1000 || *v > 3600 * 1000)
+          problem(file, "lease_time: expected a duration from 1s to 1h");
+        else if (cfg.state_url.empty())
+          problem(file, "lease_time: applies to a shared state (state: postgresql://...) only");
+        else
+          cfg.lease_time_ms = *v;
+      }
+    }
     if (auto n = root["log_level"]) {
       cfg.log_level = scalar(n, file, "log_level").value_or("info");
       static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};

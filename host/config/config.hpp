@@ -95,7 +95,11 @@ struct Config {
   std::string dir;
   std::vector<std::string> plugin_dirs;  // absolute
   std::string plugin_pin;                // absolute; "" = no digest allowlist
-  std::string state_path;                // absolute SQLite path
+  std::string state_path;                // absolute SQLite path ("" with state_url)
+  // state: postgresql://... as written (references unresolved; it may hold
+  // a password reference, so it is shown only through redact_postgres_url).
+  std::string state_url;
+  int64_t lease_time_ms = 30000;  // lease_time: a shared store's lease
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
   int workers = 4;

@@ -103,6 +103,11 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
                  std::to_string((restart_after_ms_ - now_ms() + 999) / 1000) + "s more");
     return false;
   }
+  if (state_.held_elsewhere(app_.name)) {
+    // A shared state store gave the app to another host: not an error.
+    log_line(LogLevel::kDebug, app_.name, "run skipped: another host holds the app's lease");
+    return false;
+  }
   std::string holder = state_.claim(app_.name, kClaimTtlMs);
   if (!holder.empty()) {
     error_ = "app is already running (held by " + holder + ")";

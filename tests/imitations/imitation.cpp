@@ -147,6 +147,11 @@ size_t Imitation::requests(const std::string& path_prefix) const {
   return n;
 }
 
+std::vector<Imitation::LoggedRequest> Imitation::request_log() const {
+  std::lock_guard lock(mu_);
+  return log_;
+}
+
 size_t Imitation::connections() const {
   return server_ ? static_cast<size_t>(server_->totalConnections()) : 0;
 }
@@ -156,14 +161,26 @@ void Imitation::serve(const Request& request, Reply& reply, bool& truncate) {
     std::lock_guard lock(active_mu_);
     ++active_;
   }
+  auto steady_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   struct Done {
     Imitation* self;
+    LoggedRequest entry;
+    int64_t (*clock)();
     ~Done() {
+      entry.end_ms = clock();
+      {
+        std::lock_guard lock(self->mu_);
+        self->log_.push_back(std::move(entry));
+      }
       std::lock_guard lock(self->active_mu_);
       --self->active_;
       self->active_cv_.notify_all();
     }
-  } done{this};
+  } done{this, {steady_ms(), 0, request.path, request.header("authorization")}, +steady_ms};
   std::optional<Fault> fault;
   {
     std::lock_guard lock(mu_);

@@ -85,6 +85,17 @@ class Imitation {
   // TCP connections accepted since start.
   size_t connections() const;
 
+  // Every request answered: when it arrived and when its answer was ready
+  // (steady clock, ms), its path and Authorization header (which tells apart
+  // the clients of one account: each gets its own token).
+  struct LoggedRequest {
+    int64_t start_ms = 0;
+    int64_t end_ms = 0;
+    std::string path;
+    std::string authorization;
+  };
+  std::vector<LoggedRequest> request_log() const;
+
   // Called by the server threads; public for the handler glue only.
   void serve(const Request& request, Reply& reply, bool& truncate);
 
@@ -103,6 +114,7 @@ class Imitation {
   int active_ = 0;
   std::vector<Fault> faults_;
   std::vector<std::string> paths_seen_;
+  std::vector<LoggedRequest> log_;
 };
 
 // A fault that strikes after a number of pages answered normally, for an

@@ -1,8 +1,6 @@
 // The state store: schema version, the claim/commit/finish lifecycle, claims
 // of other processes (live, dead, expired), reset, and refusal of stores it
 // cannot use.
-#include "state/state_store.hpp"
-
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -11,6 +9,7 @@
 
 #include <string>
 
+#include "state/sqlite_state_store.hpp"
 #include "temp_dir.hpp"
 #include "util/clock.hpp"
 
@@ -72,19 +71,19 @@ class StateStoreTest : public ::testing::Test {
 };
 
 TEST_F(StateStoreTest, NewStoreHasSchemaVersion1) {
-  { StateStore store(path_); }
+  { SqliteStateStore store(path_); }
   EXPECT_EQ(user_version(path_), 1);
   EXPECT_EQ(StateStore::kSchemaVersion, 1);
 }
 
 TEST_F(StateStoreTest, ReopeningKeepsTheState) {
   {
-    StateStore store(path_);
+    SqliteStateStore store(path_);
     ASSERT_EQ(store.claim("a", kTtlMs), "");
     store.commit("a", "cursor-1", 2, kTtlMs);
     store.finish("a", "succeeded", "");
   }
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   auto s = store.get("a");
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->cursor, "cursor-1");
@@ -92,13 +91,13 @@ TEST_F(StateStoreTest, ReopeningKeepsTheState) {
 }
 
 TEST_F(StateStoreTest, UnknownAppHasNoState) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   EXPECT_FALSE(store.get("nobody").has_value());
   EXPECT_TRUE(store.all().empty());
 }
 
 TEST_F(StateStoreTest, ClaimCommitFinishLifecycle) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   int64_t before = now_ms();
   ASSERT_EQ(store.claim("corp-duo", kTtlMs), "");
   auto s = store.get("corp-duo");
@@ -141,7 +140,7 @@ TEST_F(StateStoreTest, ClaimCommitFinishLifecycle) {
 }
 
 TEST_F(StateStoreTest, CursorMayHoldAnyBytes) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   ASSERT_EQ(store.claim("a", kTtlMs), "");
   std::string cursor("{\"k\":\"v\"}\0tail", 14);
   store.commit("a", cursor, 0, kTtlMs);
@@ -149,12 +148,12 @@ TEST_F(StateStoreTest, CursorMayHoldAnyBytes) {
 }
 
 TEST_F(StateStoreTest, ClaimHeldByAnotherLiveProcessIsRefusedNamingTheHolder) {
-  { StateStore store(path_); }
+  { SqliteStateStore store(path_); }
   const char* argv[] = {"sleep", "5", nullptr};
   pid_t child = spawn(argv);
   ASSERT_GT(child, 0);
   set_holder(path_, "corp-duo", child, this_host_name(), now_ms() + kTtlMs);
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   std::string holder = store.claim("corp-duo", kTtlMs);
   EXPECT_NE(holder.find("pid " + std::to_string(child)), std::string::npos) << holder;
   EXPECT_NE(holder.find(this_host_name()), std::string::npos) << holder;
@@ -166,21 +165,21 @@ TEST_F(StateStoreTest, ClaimHeldByAnotherLiveProcessIsRefusedNamingTheHolder) {
 }
 
 TEST_F(StateStoreTest, ClaimHeldOnAnotherHostIsRefusedUntilItExpires) {
-  { StateStore store(path_); }
+  { SqliteStateStore store(path_); }
   set_holder(path_, "corp-duo", 4242, "other-host", now_ms() + kTtlMs);
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   std::string holder = store.claim("corp-duo", kTtlMs);
   EXPECT_NE(holder.find("pid 4242 on other-host"), std::string::npos) << holder;
 }
 
 TEST_F(StateStoreTest, ClaimOfADeadProcessIsVoidAtOnce) {
-  { StateStore store(path_); }
+  { SqliteStateStore store(path_); }
   const char* argv[] = {"true", nullptr};
   pid_t child = spawn(argv);
   ASSERT_GT(child, 0);
   ASSERT_EQ(::waitpid(child, nullptr, 0), child);
   set_holder(path_, "corp-duo", child, this_host_name(), now_ms() + kTtlMs);
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   auto s = store.get("corp-duo");
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->status, "running");
@@ -191,16 +190,16 @@ TEST_F(StateStoreTest, ClaimOfADeadProcessIsVoidAtOnce) {
 }
 
 TEST_F(StateStoreTest, ExpiredClaimIsVoid) {
-  { StateStore store(path_); }
+  { SqliteStateStore store(path_); }
   set_holder(path_, "corp-duo", 4242, "other-host", now_ms() - 1000);
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   auto s = store.get("corp-duo");
   EXPECT_EQ(StateStore::effective_status(*s, now_ms()), "failed");
   EXPECT_EQ(store.claim("corp-duo", kTtlMs), "");
 }
 
 TEST_F(StateStoreTest, ResetClearsTheCursorAndSetsTheStart) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   ASSERT_EQ(store.claim("corp-duo", kTtlMs), "");
   store.commit("corp-duo", "page-1", 1, kTtlMs);
   store.finish("corp-duo", "succeeded", "");
@@ -222,7 +221,7 @@ TEST_F(StateStoreTest, ResetClearsTheCursorAndSetsTheStart) {
 }
 
 TEST_F(StateStoreTest, ResetOfANewAppCreatesItNeverRun) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   store.reset("fresh", 5000);
   auto s = store.get("fresh");
   ASSERT_TRUE(s.has_value());
@@ -231,7 +230,7 @@ TEST_F(StateStoreTest, ResetOfANewAppCreatesItNeverRun) {
 }
 
 TEST_F(StateStoreTest, CommitOnAnUnclaimedAppThrows) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   EXPECT_THROW(store.commit("nobody", "c", 1, kTtlMs), StateError);
   ASSERT_EQ(store.claim("done", kTtlMs), "");
   store.finish("done", "succeeded", "");
@@ -239,7 +238,7 @@ TEST_F(StateStoreTest, CommitOnAnUnclaimedAppThrows) {
 }
 
 TEST_F(StateStoreTest, CommitAfterAnotherProcessTookTheClaimThrows) {
-  StateStore store(path_);
+  SqliteStateStore store(path_);
   ASSERT_EQ(store.claim("corp-duo", kTtlMs), "");
   set_holder(path_, "corp-duo", 4242, "other-host", now_ms() + kTtlMs);
   EXPECT_THROW(store.commit("corp-duo", "c", 1, kTtlMs), StateError);
@@ -251,7 +250,7 @@ TEST_F(StateStoreTest, CorruptFileThrowsNamingThePath) {
   for (int i = 0; i < 8192; ++i) garbage += static_cast<char>((i * 7919) % 251);
   dir_.write("state.db", garbage);
   try {
-    StateStore store(path_);
+    SqliteStateStore store(path_);
     FAIL() << "no StateError";
   } catch (const StateError& e) {
     EXPECT_NE(std::string(e.what()).find(path_), std::string::npos) << e.what();
@@ -261,7 +260,7 @@ TEST_F(StateStoreTest, CorruptFileThrowsNamingThePath) {
 TEST_F(StateStoreTest, UnopenablePathThrowsNamingIt) {
   std::string path = dir_.file("missing-dir/state.db");
   try {
-    StateStore store(path);
+    SqliteStateStore store(path);
     FAIL() << "no StateError";
   } catch (const StateError& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
@@ -271,7 +270,7 @@ TEST_F(StateStoreTest, UnopenablePathThrowsNamingIt) {
 TEST_F(StateStoreTest, NewerSchemaVersionIsRefused) {
   sql(path_, "PRAGMA user_version = 2");
   try {
-    StateStore store(path_);
+    SqliteStateStore store(path_);
     FAIL() << "no StateError";
   } catch (const StateError& e) {
     std::string what = e.what();
