@@ -228,8 +228,8 @@ TEST_F(ConfigTest, FileSinkWithoutPathIsOneProblem) {
 }
 
 TEST_F(ConfigTest, UnknownSinkTypeIsOneProblem) {
-  load("sinks:\n  - name: k\n    type: kafka\n");
-  single_problem({path_, "sink k", "field type", "kafka"});
+  load("sinks:\n  - name: k\n    type: carrier_pigeon\n");
+  single_problem({path_, "sink k", "field type", "carrier_pigeon"});
 }
 
 TEST_F(ConfigTest, UnsupportedStateIsOneProblem) {
