@@ -129,7 +129,7 @@ TEST(CommandLine, UsageErrorsExitTwoAndMissingConfigExitsOne) {
   EXPECT_NE(r.err.find("config file not found"), std::string::npos) << r.err;
   auto v = dir.siphon({"--version"});
   EXPECT_EQ(v.exit_code, 0);
-  EXPECT_NE(v.out.find("plugin ABI 1.0"), std::string::npos);
+  EXPECT_NE(v.out.find("plugin ABI 1.1"), std::string::npos);
 }
 
 TEST(CommandLine, PluginsListsBoxAndDuoWithAuthFields) {

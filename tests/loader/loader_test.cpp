@@ -35,13 +35,13 @@ const std::map<std::string, std::vector<std::string>>& bad_files() {
       {"fake_bad_regex.so", {"invalid regex", "api_key"}},
       {"fake_dup_in_file.so", {"fake_alpha", "declared twice"}},
       {"fake_entry_null.so", {"no descriptor"}},
-      {"fake_newer_minor.so", {"newer", "1.1"}},
+      {"fake_newer_minor.so", {"newer", "1.2"}},
       {"fake_no_entry.so", {"siphon_plugin_entry", "not found"}},
       {"fake_null_poll.so", {"poll", "not found"}},
       {"fake_object.so", {"not a loadable library"}},
       {"fake_short_struct.so", {"not present", "struct_size"}},
       {"fake_type_taken.so", {"fake_alpha", "already provided", "fake_good.so"}},
-      {"fake_wrong_major.so", {"major", "2.0", "1.0"}},
+      {"fake_wrong_major.so", {"major", "2.1", "1.1"}},
   };
   return kBad;
 }
@@ -123,11 +123,11 @@ TEST(LoaderTest, AppTypeMetadataIsCopied) {
 }
 
 TEST(LoaderTest, WrongAbiMajorIsRefusedNamingBothVersions) {
-  expect_contains(refusal_of("fake_wrong_major.so"), {"major", "2.0", "1.0"});
+  expect_contains(refusal_of("fake_wrong_major.so"), {"major", "2.1", "1.1"});
 }
 
 TEST(LoaderTest, NewerAbiMinorIsRefused) {
-  expect_contains(refusal_of("fake_newer_minor.so"), {"newer", "1.1", "1.0"});
+  expect_contains(refusal_of("fake_newer_minor.so"), {"newer", "1.2", "1.1"});
 }
 
 TEST(LoaderTest, EntryReturningNullIsRefused) {
