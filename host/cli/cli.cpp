@@ -19,6 +19,8 @@
 #include "config/duration.hpp"
 #include "http/http_service.hpp"
 #include "log/log.hpp"
+#include "metrics/metrics.hpp"
+#include "metrics/metrics_server.hpp"
 #include "plugin/registry.hpp"
 #include "plugin/worker.hpp"
 #include "poller/app_runner.hpp"
@@ -52,7 +54,8 @@ commands:
   run                           schedule every enabled app until SIGINT/SIGTERM
                                 (SIGHUP reopens file sinks); an app whose secrets cannot
                                 be read or fail their regex is logged and its runs fail,
-                                the others run
+                                the others run; with http.listen set, serves /metrics
+                                (Prometheus) and /health (JSON, 503 when an app fails)
   once APP [--since TIME]       one run of one app: poll until no more pages, then exit
   state show [APP] [--json]     cursor, last run, status, counts
   state reset APP [--since TIME]
@@ -485,13 +488,25 @@ int cmd_run(const Args& a) {
       }
     });
     HttpService http(h.cfg.http);
+    Metrics metrics;
     Scheduler scheduler(h.cfg.workers, stop);
     size_t enabled = 0;
     for (const auto& app : h.cfg.apps) {
       if (!app.enabled) continue;
       ++enabled;
-      scheduler.add(std::make_unique<AppRunner>(app, *h.registry.find(app.type), *sinks[app.sink],
-                                                state, http, stop));
+      auto runner = std::make_unique<AppRunner>(app, *h.registry.find(app.type), *sinks[app.sink],
+                                                state, http, stop);
+      runner->set_metrics(
+          &metrics.app(app.name, app.type, app.sink, runner->interval_seconds(), now_ms()));
+      scheduler.add(std::move(runner));
+    }
+    // After the apps are known, so the first scrape already lists them all.
+    std::unique_ptr<MetricsServer> server;
+    if (!h.cfg.http_listen.empty()) {
+      server = std::make_unique<MetricsServer>(metrics, h.cfg.http_listen);
+      log_line(
+          LogLevel::kInfo, "",
+          "serving /metrics and /health on http://" + server->address() + " (no authentication)");
     }
     log_line(LogLevel::kInfo, "",
              "siphon " SIPHON_VERSION " running " + std::to_string(enabled) + " apps with " +
