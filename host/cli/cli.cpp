@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "cli/auth_set.hpp"
+#include "cli/progress.hpp"
 #include "cli/validate.hpp"
 #include "config/config.hpp"
 #include "config/duration.hpp"
@@ -56,7 +58,9 @@ commands:
                                 be read or fail their regex is logged and its runs fail,
                                 the others run; with http.listen set, serves /metrics
                                 (Prometheus) and /health (JSON, 503 when an app fails)
-  once APP [--since TIME]       one run of one app: poll until no more pages, then exit
+  once APP [--since TIME]       one run of one app: poll until no more pages, then exit;
+                                progress on stderr (events, pages, position in time,
+                                rate): a status line at a terminal, else a line every 10 s
   state show [APP] [--json]     cursor, last run, status, counts
   state reset APP [--since TIME]
                                 forget the cursor; the next run starts from now - interval,
@@ -439,8 +443,16 @@ int cmd_once(const Args& a) {
       std::fprintf(stderr, "app %s: %s\n", app->name.c_str(), runner.error().c_str());
       return 1;
     }
+    // A status line at a terminal; a log line every 10 s otherwise.
+    const std::string& name = app->name;
+    Progress progress(
+        ::isatty(STDERR_FILENO) == 1, stderr,
+        [&name](const std::string& line) { log_line(LogLevel::kInfo, name, line); }, now_ms());
     for (;;) {
       AppRunner::Step s = runner.step();
+      progress.update(runner.events_this_run(), runner.polls_this_run(), runner.newest_event_ms(),
+                      now_ms());
+      if (s != AppRunner::Step::kMore) progress.finish(now_ms());
       if (s == AppRunner::Step::kFailed) {
         std::fprintf(stderr, "app %s: run failed: %s\n", app->name.c_str(), runner.error().c_str());
         return 1;
@@ -448,6 +460,7 @@ int cmd_once(const Args& a) {
       if (s == AppRunner::Step::kDone) break;
       if (!stop.wait_ms(static_cast<int64_t>(runner.sleep_before_next()) * 1000) ||
           stop.requested()) {
+        progress.finish(now_ms());
         runner.abandon();
         break;
       }
