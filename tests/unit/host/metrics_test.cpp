@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <fstream>
+#include <regex>
 #include <string>
 
 #include "metrics/metrics_server.hpp"
@@ -201,6 +203,37 @@ TEST(MetricsServerTest, AnAddressInUseIsAnErrorNamingIt) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("http.listen " + first.address()), std::string::npos)
         << e.what();
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The dashboard and the alert rules shipped in packaging/ use only series
+// that siphon exposes (a renamed metric would leave them silently empty).
+TEST(MetricsTest, PackagedDashboardAndAlertsNameOnlyExposedSeries) {
+  Metrics m;
+  AppMetrics& a = m.app("a", "duo_auth", "out", 60, kT0);
+  a.delivered(1, kT0);
+  std::string exposed = m.exposition(kT0);
+  std::string dashboard = slurp(SIPHON_PACKAGING_DIR "/monitoring/siphon-dashboard.json");
+  rapidjson::Document d;
+  d.Parse(dashboard.c_str());
+  ASSERT_TRUE(d.IsObject() && d.HasMember("panels") && d["panels"].IsArray());
+  std::string alerts = slurp(SIPHON_PACKAGING_DIR "/monitoring/siphon-alerts.yml");
+  for (const std::string& text : {dashboard, alerts}) {
+    std::regex name(R"(siphon_[a-z_]+)");
+    int found = 0;
+    for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it) {
+      std::string n = it->str();
+      if (n == "siphon_dashboard" || n == "siphon_alerts") continue;
+      ++found;
+      EXPECT_NE(exposed.find("\n" + n + "{"), std::string::npos) << n << " is not exposed";
+    }
+    EXPECT_GT(found, 5);
   }
 }
 
