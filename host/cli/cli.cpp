@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,11 +15,14 @@
 #include <thread>
 
 #include "cli/auth_set.hpp"
+#include "cli/progress.hpp"
 #include "cli/validate.hpp"
 #include "config/config.hpp"
 #include "config/duration.hpp"
 #include "http/http_service.hpp"
 #include "log/log.hpp"
+#include "metrics/metrics.hpp"
+#include "metrics/metrics_server.hpp"
 #include "plugin/registry.hpp"
 #include "plugin/worker.hpp"
 #include "poller/app_runner.hpp"
@@ -54,8 +58,11 @@ commands:
   run                           schedule every enabled app until SIGINT/SIGTERM
                                 (SIGHUP reopens file sinks); an app whose secrets cannot
                                 be read or fail their regex is logged and its runs fail,
-                                the others run
-  once APP [--since TIME]       one run of one app: poll until no more pages, then exit
+                                the others run; with http.listen set, serves /metrics
+                                (Prometheus) and /health (JSON, 503 when an app fails)
+  once APP [--since TIME]       one run of one app: poll until no more pages, then exit;
+                                progress on stderr (events, pages, position in time,
+                                rate): a status line at a terminal, else a line every 10 s
   state show [APP] [--json]     cursor, last run, status, counts
   state reset APP [--since TIME]
                                 forget the cursor; the next run starts from now - interval,
@@ -444,8 +451,16 @@ int cmd_once(const Args& a) {
       std::fprintf(stderr, "app %s: %s\n", app->name.c_str(), runner.error().c_str());
       return 1;
     }
+    // A status line at a terminal; a log line every 10 s otherwise.
+    const std::string& name = app->name;
+    Progress progress(
+        ::isatty(STDERR_FILENO) == 1, stderr,
+        [&name](const std::string& line) { log_line(LogLevel::kInfo, name, line); }, now_ms());
     for (;;) {
       AppRunner::Step s = runner.step();
+      progress.update(runner.events_this_run(), runner.polls_this_run(), runner.newest_event_ms(),
+                      now_ms());
+      if (s != AppRunner::Step::kMore) progress.finish(now_ms());
       if (s == AppRunner::Step::kFailed) {
         std::fprintf(stderr, "app %s: run failed: %s\n", app->name.c_str(), runner.error().c_str());
         return 1;
@@ -453,6 +468,7 @@ int cmd_once(const Args& a) {
       if (s == AppRunner::Step::kDone) break;
       if (!stop.wait_ms(static_cast<int64_t>(runner.sleep_before_next()) * 1000) ||
           stop.requested()) {
+        progress.finish(now_ms());
         runner.abandon();
         break;
       }
@@ -493,6 +509,7 @@ int cmd_run(const Args& a) {
       }
     });
     HttpService http(h.cfg.http);
+    Metrics metrics;
     Scheduler scheduler(h.cfg.workers, stop);
     size_t enabled = 0;
     std::vector<std::string> names;
@@ -500,8 +517,19 @@ int cmd_run(const Args& a) {
       if (!app.enabled) continue;
       ++enabled;
       names.push_back(app.name);
-      scheduler.add(std::make_unique<AppRunner>(app, *h.registry.find(app.type), *sinks[app.sink],
-                                                *state, http, stop));
+      auto runner = std::make_unique<AppRunner>(app, *h.registry.find(app.type), *sinks[app.sink],
+                                                *state, http, stop);
+      runner->set_metrics(
+          &metrics.app(app.name, app.type, app.sink, runner->interval_seconds(), now_ms()));
+      scheduler.add(std::move(runner));
+    }
+    // After the apps are known, so the first scrape already lists them all.
+    std::unique_ptr<MetricsServer> server;
+    if (!h.cfg.http_listen.empty()) {
+      server = std::make_unique<MetricsServer>(metrics, h.cfg.http_listen);
+      log_line(
+          LogLevel::kInfo, "",
+          "serving /metrics and /health on http://" + server->address() + " (no authentication)");
     }
     // A shared store: this host takes its share of the apps (leases).
     state->join_fleet(names);

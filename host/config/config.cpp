@@ -18,6 +18,23 @@ namespace fs = std::filesystem;
 namespace siphon {
 namespace {
 
+// http.listen: HOST:PORT or [IPv6]:PORT; names are resolved when siphon binds.
+std::string check_listen(const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT (e.g. 127.0.0.1:9464)";
+  std::string host = v.substr(0, colon), port = v.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return "expected [IPv6]:PORT";
+  } else if (host.find(':') != std::string::npos) {
+    return "an IPv6 address goes in brackets: [::1]:9464";
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(port) > 65535)
+    return "port must be a number from 0 to 65535";
+  return "";
+}
+
 #ifndef SIPHON_DEFAULT_PLUGIN_DIR
 #define SIPHON_DEFAULT_PLUGIN_DIR "/usr/local/lib/siphon/plugins"
 #endif
@@ -449,8 +466,16 @@ struct Loader {
       } else {
         check_keys(h,
                    {"ca_file", "connect_timeout", "read_timeout", "max_response_bytes",
-                    "max_retries", "retry_max_wait"},
+                    "max_retries", "retry_max_wait", "listen"},
                    file, "http: ");
+        if (h["listen"])
+          if (auto v = scalar(h["listen"], file, "http: listen")) {
+            std::string why = check_listen(*v);
+            if (why.empty())
+              cfg.http_listen = *v;
+            else
+              problem(file, "http: listen: \"" + *v + "\": " + why);
+          }
         if (h["ca_file"]) cfg.http.ca_file = absolute_from(dir, h["ca_file"].Scalar());
         if (h["connect_timeout"])
           if (auto v = duration_ms(h["connect_timeout"], file, "http: connect_timeout"))

@@ -105,6 +105,9 @@ struct Config {
   int workers = 4;
   int64_t max_event_bytes = 1024 * 1024;  // largest event a plugin may return
   HttpConfig http;
+  // http.listen: HOST:PORT where `siphon run` serves /metrics and /health;
+  // "" = off (the default).
+  std::string http_listen;
   std::vector<SinkConfig> sinks;
   std::vector<AppConfig> apps;
 

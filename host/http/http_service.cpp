@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "metrics/metrics.hpp"
 #include "util/clock.hpp"
 
 namespace siphon {
@@ -307,9 +308,15 @@ siphon_status HttpService::send_with_retries(const Origin& origin, const HttpReq
         response.error = "the credential's request budget is exhausted" + response.error;
         return SIPHON_RETRY_LATER;
       }
+      if (policy.metrics) policy.metrics->rate_limit_wait(static_cast<double>(hold) / 1000.0);
     }
     bool fatal = false;
+    auto started = std::chrono::steady_clock::now();
     bool got = exchange(origin, request, target, response, fatal);
+    if (policy.metrics)
+      policy.metrics->http_request(
+          response.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (fatal) return SIPHON_ERROR;
     int64_t reset_wait = got ? budgets_.observe(policy, response.headers, now_ms()) : 0;
     if (got && !retryable_status(response.status)) return SIPHON_OK;
@@ -319,12 +326,14 @@ siphon_status HttpService::send_with_retries(const Origin& origin, const HttpReq
       return SIPHON_RETRY_LATER;
     }
     int64_t delay = backoff_delay_ms(attempt);
+    bool vendor_asked = false;  // a rate-limit wait rather than our own backoff
     if (got) {
       int64_t ra = parse_retry_after_ms(header_value(response, "Retry-After"), now_ms());
       if (ra >= 0)
         delay = ra;
       else if (reset_wait > 0)
         delay = reset_wait;
+      vendor_asked = ra >= 0 || reset_wait > 0;
     }
     if (delay > config_.retry_max_wait_ms) {
       response.error +=
@@ -332,6 +341,10 @@ siphon_status HttpService::send_with_retries(const Origin& origin, const HttpReq
       return SIPHON_RETRY_LATER;
     }
     if (!wait(delay, policy, stop, response)) return SIPHON_RETRY_LATER;
+    if (policy.metrics) {
+      if (vendor_asked) policy.metrics->rate_limit_wait(static_cast<double>(delay) / 1000.0);
+      policy.metrics->http_retry();
+    }
   }
 }
 

@@ -20,12 +20,15 @@
 
 namespace siphon {
 
+class AppMetrics;
+
 // How one app's requests are governed: whose budget they draw from, at what
 // steady rate, and the end of the app's run.
 struct RequestPolicy {
   std::string credential;          // opaque key (a digest of service + auth values); "" = none
   double requests_per_second = 0;  // 0 = no steady limit
   int64_t deadline_ms = 0;         // wall-clock end of the run; 0 = none
+  AppMetrics* metrics = nullptr;   // where the app's requests are counted; null = nowhere
 };
 
 class RequestBudgets {

@@ -241,6 +241,11 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
   if (result.next_cursor && result.next_cursor_len)
     out.next_cursor.assign(result.next_cursor, result.next_cursor_len);
   out.has_more = result.has_more != 0;
+  // Members of ABI 1.1, absent from the results of older plugins.
+  if (SIPHON_HAS_MEMBER(siphon_poll_result, newest_event_time_ms, result.struct_size))
+    out.newest_event_time_ms = std::max<int64_t>(result.newest_event_time_ms, 0);
+  if (SIPHON_HAS_MEMBER(siphon_poll_result, duplicates_dropped, result.struct_size))
+    out.duplicates_dropped = result.duplicates_dropped;
   return out;
 }
 

@@ -33,6 +33,10 @@ struct PollOutcome {
   std::vector<std::string_view> events;
   std::string next_cursor;
   bool has_more = false;
+  // Optional members of siphon_poll_result (ABI 1.1); 0 when the plugin
+  // does not report them.
+  int64_t newest_event_time_ms = 0;  // unix ms of the newest event on the page
+  int64_t duplicates_dropped = 0;    // events the plugin dropped as already delivered
 };
 
 class PluginInstance {

@@ -353,9 +353,11 @@ PollOutcome IsolatedInstance::poll(const std::string& cursor, int64_t start_time
   for (uint32_t i = 0; i < count && r.ok(); ++i) out.events.push_back(r.str());
   out.next_cursor = std::string(r.str());
   out.has_more = r.u8() != 0;
+  out.newest_event_time_ms = r.i64();
+  out.duplicates_dropped = r.i64();
   if (!r.ok()) {
     lose("poll", "sent a malformed answer", true);
-    return PollOutcome{SIPHON_ERROR, failure_, {}, {}, false};
+    return PollOutcome{SIPHON_ERROR, failure_, {}, {}, false, 0, 0};
   }
   return out;
 }

@@ -143,6 +143,7 @@ int run_plugin_worker() {
         w.i32(out.status).str(out.error).u32(static_cast<uint32_t>(out.events.size()));
         for (const auto& e : out.events) w.str(e);
         w.str(out.next_cursor).u8(out.has_more ? 1 : 0);
+        w.i64(out.newest_event_time_ms).i64(out.duplicates_dropped);
         forward.send(w);
         break;
       }

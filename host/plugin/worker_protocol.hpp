@@ -3,6 +3,9 @@
 // that many bytes: one message-type byte and its fields. Integers are
 // little-endian, strings a 4-byte length and their bytes.
 //
+// kPolled carries: status, error, the events, next cursor, has_more, then the
+// newest event time (i64 ms, 0 = unknown) and the duplicates dropped (i64).
+//
 // host -> worker: kInit (once), then kPoll / kSleep, each answered by
 //                 kCreated / kPolled / kSlept. While the worker answers, it
 //                 may ask kHttp or kNow (the host replies kHttpReply /

@@ -56,6 +56,10 @@ void AppRunner::fail(const std::string& why) {
   error_ = redactor_.apply(why);
   log_line(LogLevel::kError, app_.name, "run failed: " + error_);
   if (running_) {
+    if (metrics_) {
+      metrics_->run_finished("failed", error_, now_ms());
+      metrics_->lease_held(false);
+    }
     try {
       state_.finish(app_.name, "failed", error_);
     } catch (const std::exception& e) {
@@ -92,8 +96,10 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
   events_ = 0;
   polls_ = 0;
   sleep_seconds_ = 0;
+  newest_event_ms_ = 0;
   if (!disabled_.empty()) {
     error_ = "app disabled until siphon restarts: " + disabled_;
+    if (metrics_) metrics_->run_not_started(error_, now_ms());
     return false;
   }
   if (!instance_ && now_ms() < restart_after_ms_) {
@@ -114,6 +120,7 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
     return false;
   }
   running_ = true;
+  if (metrics_) metrics_->lease_held(true);
   auto auth = resolve_auth();
   if (!auth) {
     fail(error_);
@@ -150,6 +157,7 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
   policy.requests_per_second = app_.rate_limit;
   deadline_ms_ = now_ms() + app_.run_timeout_seconds * 1000;
   policy.deadline_ms = deadline_ms_;
+  policy.metrics = metrics_;
   instance_->set_request_policy(std::move(policy));
   auto st = state_.get(app_.name);
   if (since_ms) {
@@ -172,6 +180,10 @@ AppRunner::Step AppRunner::step() {
   if (!running_) return Step::kFailed;
   PollOutcome out = instance_->poll(cursor_, start_ms_, polls_);
   ++polls_;
+  if (metrics_)
+    metrics_->poll(instance_->failure().empty() ? out.status : SIPHON_ERROR,
+                   out.status == SIPHON_OK ? static_cast<int64_t>(out.events.size()) : 0,
+                   out.status == SIPHON_OK ? out.duplicates_dropped : 0);
   if (!instance_->failure().empty()) {
     fail(instance_->failure());
     instance_lost();
@@ -204,6 +216,7 @@ AppRunner::Step AppRunner::step() {
   try {
     sink_.deliver(batch_, &stop_);
   } catch (const std::exception& e) {
+    if (metrics_) metrics_->sink_error();
     fail(e.what());
     return Step::kFailed;
   }
@@ -215,6 +228,9 @@ AppRunner::Step AppRunner::step() {
     return Step::kFailed;
   }
   events_ += static_cast<int64_t>(out.events.size());
+  newest_event_ms_ = std::max(newest_event_ms_, out.newest_event_time_ms);
+  if (metrics_)
+    metrics_->delivered(static_cast<int64_t>(out.events.size()), out.newest_event_time_ms);
   if (out.has_more && now_ms() >= deadline_ms_) {
     log_line(LogLevel::kWarn, app_.name,
              "run_timeout reached with more to poll; the next run continues from the cursor");
@@ -231,6 +247,10 @@ AppRunner::Step AppRunner::step() {
   std::string status = out.has_more ? "partial" : "succeeded";
   state_.finish(app_.name, status, "");
   running_ = false;
+  if (metrics_) {
+    metrics_->run_finished(status, "", now_ms());
+    metrics_->lease_held(false);
+  }
   log_line(LogLevel::kInfo, app_.name,
            "run " + status + ": " + std::to_string(events_) + " events in " +
                std::to_string(polls_) + " polls");
@@ -245,6 +265,10 @@ void AppRunner::abandon() {
     log_line(LogLevel::kError, app_.name, e.what());
   }
   running_ = false;
+  if (metrics_) {
+    metrics_->run_finished("partial", "", now_ms());
+    metrics_->lease_held(false);
+  }
   log_line(LogLevel::kInfo, app_.name,
            "run stopped with more to poll: " + std::to_string(events_) + " events in " +
                std::to_string(polls_) + " polls");

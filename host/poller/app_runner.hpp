@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "http/http_service.hpp"
 #include "log/log.hpp"
+#include "metrics/metrics.hpp"
 #include "plugin/app_instance.hpp"
 #include "plugin/auth_values.hpp"
 #include "plugin/registry.hpp"
@@ -53,6 +54,13 @@ class AppRunner {
   // Set once an in-process plugin call passed its deadline: the app is not
   // run again until the host restarts. Says why.
   const std::string& disabled() const { return disabled_; }
+  // Where the runs, polls, events and HTTP requests of the app are counted
+  // (optional; must outlive the runner).
+  void set_metrics(AppMetrics* metrics) { metrics_ = metrics; }
+  // Progress of the current run: pages polled, and the newest event time the
+  // plugin reported (0 = unknown).
+  uint32_t polls_this_run() const { return polls_; }
+  int64_t newest_event_ms() const { return newest_event_ms_; }
 
  private:
   void fail(const std::string& why);
@@ -85,6 +93,8 @@ class AppRunner {
   std::string disabled_;
   int64_t restart_backoff_s_ = 0;  // wait before the next worker start
   int64_t restart_after_ms_ = 0;   // no worker start before this time
+  AppMetrics* metrics_ = nullptr;
+  int64_t newest_event_ms_ = 0;  // newest event time committed in this run
 };
 
 // How long a claim lasts without a commit renewing it.

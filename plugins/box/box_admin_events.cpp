@@ -157,11 +157,18 @@ class BoxAdminEvents : public siphon::App {
       if (!entry.IsObject()) continue;
       auto id = entry.FindMember("event_id");
       if (id != entry.MemberEnd() && id->value.IsString()) {
-        if (!on_page.insert(id->value.GetString()).second) continue;  // twice on this page
+        if (!on_page.insert(id->value.GetString()).second) {  // twice on this page
+          ++logs.duplicates_dropped;
+          continue;
+        }
         page_ids.emplace_back(id->value.GetString());
-        if (delivered.count(page_ids.back())) continue;  // Box repeats events across pages
+        if (delivered.count(page_ids.back())) {  // Box repeats events across pages
+          ++logs.duplicates_dropped;
+          continue;
+        }
       }
       logs.add(entry);
+      logs.event_time(created_at_ms(entry));
     }
     if (!entries.Empty()) {  // an empty page keeps the ids of the last one that had events
       if (page_ids.size() > kMaxRecentIds) page_ids.resize(kMaxRecentIds);
@@ -178,6 +185,17 @@ class BoxAdminEvents : public siphon::App {
   }
 
  private:
+  // An event's created_at (RFC 3339 with an offset), or 0 when absent or unreadable.
+  static int64_t created_at_ms(const rapidjson::Value& entry) {
+    auto at = entry.FindMember("created_at");
+    if (at == entry.MemberEnd() || !at->value.IsString()) return 0;
+    try {
+      return siphon::timefmt::parse_rfc3339(at->value.GetString());
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
   static void read_cursor(const std::string& text, std::string& position,
                           std::vector<std::string>& recent_ids) {
     rapidjson::Document doc;

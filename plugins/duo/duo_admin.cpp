@@ -77,9 +77,11 @@ Logs DuoAdmin::gather_logs(const Cursor& cursor) {
     std::string hash = event_hash(json);
     if (ts == p.mintime && already[hash] > 0) {
       --already[hash];
+      ++logs.duplicates_dropped;
       continue;
     }
     logs.add(json);
+    logs.event_time(ts * 1000);
     if (ts > next.mintime) next = Position{ts, {}};
     if (ts == next.mintime) next.seen.push_back(std::move(hash));
   }

@@ -138,8 +138,13 @@ Logs DuoAuth::gather_logs(const Cursor& cursor) {
       throw Error(std::string("Duo GET ") + kPath + ": an event is not an object");
     std::string txid =
         event.HasMember("txid") && event["txid"].IsString() ? event["txid"].GetString() : "";
-    if (!txid.empty() && delivered.count(txid)) continue;  // already on the previous page
+    if (!txid.empty() && delivered.count(txid)) {  // already on the previous page
+      ++logs.duplicates_dropped;
+      continue;
+    }
     logs.add(event);
+    if (event.HasMember("timestamp") && event["timestamp"].IsInt64())
+      logs.event_time(event["timestamp"].GetInt64() * 1000);
     if (!txid.empty() && txids.size() < kMaxTxids) txids.push_back(std::move(txid));
   }
   if (!txids.empty()) w.last_txids = std::move(txids);

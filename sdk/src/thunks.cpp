@@ -72,6 +72,8 @@ siphon_status poll_app(Instance* inst, const siphon_poll_args* args, siphon_poll
     result->next_cursor = inst->last.next_cursor.data();
     result->next_cursor_len = inst->last.next_cursor.size();
     result->has_more = inst->last.more_to_poll ? 1 : 0;
+    result->newest_event_time_ms = inst->last.newest_event_time_ms;
+    result->duplicates_dropped = inst->last.duplicates_dropped;
     return SIPHON_OK;
   } catch (const std::exception& e) {
     return fail(inst, &e);

@@ -49,7 +49,9 @@
 extern "C" {
 #endif
 
-/* ABI version this header describes. */
+/* ABI version this header describes.
+ * 1.1 appended siphon_app_type.event_id_field, and siphon_poll_result.newest_event_time_ms
+ *     and .duplicates_dropped. */
 #define SIPHON_ABI_MAJOR 1
 #define SIPHON_ABI_MINOR 1
 
@@ -224,6 +226,24 @@ typedef struct siphon_poll_result {
   uint64_t next_cursor_len;
   /* Non-zero when more pages wait and the host should poll again. */
   int32_t has_more;
+  /*
+   * Since ABI 1.1. The time of the newest event in this page, in milliseconds
+   * since the Unix epoch, as the vendor stamped it; 0 when unknown (no events,
+   * or events without a time). Once the page is delivered the host reports
+   * "now minus the newest event time committed" as the app's lag
+   * (siphon_app_lag_seconds).
+   * Required: no (a plugin of ABI 1.0 does not have it; the host reads it only
+   * when struct_size says it is there, and treats it as 0 otherwise).
+   */
+  int64_t newest_event_time_ms;
+  /*
+   * Since ABI 1.1. Events the plugin fetched in this poll but left out as
+   * already delivered (a lookback window that overlaps, a page that repeats
+   * the previous page's last events); 0 when none or not counted. Counted in
+   * siphon_duplicates_dropped_total; it changes nothing else.
+   * Required: no (read only when struct_size says it is there).
+   */
+  uint32_t duplicates_dropped;
 } siphon_poll_result;
 
 /*

@@ -128,6 +128,16 @@ class Logs {
   std::string next_cursor;    // committed once the events are delivered
   bool more_to_poll = false;  // poll again in this run
 
+  // The vendor's time of an event added to this page (ms since the epoch):
+  // the newest one is reported to the host, which shows the app's lag behind
+  // it. Call it for each event whose time is known; 0 or less is ignored.
+  void event_time(int64_t unix_ms) {
+    if (unix_ms > newest_event_time_ms) newest_event_time_ms = unix_ms;
+  }
+  int64_t newest_event_time_ms = 0;  // 0 = unknown
+  // Events fetched but left out as already delivered (for the host's metrics).
+  uint32_t duplicates_dropped = 0;
+
   const std::string& buffer() const { return buffer_; }
   const std::vector<uint64_t>& offsets() const { return offsets_; }
 

@@ -97,6 +97,16 @@ int main(void) {
   /* Every growable struct starts with struct_size. */
   failures += offsetof(siphon_plugin, struct_size) != 0;
   failures += offsetof(siphon_poll_result, struct_size) != 0;
+  /* A poll result as an ABI 1.0 plugin fills it ends at has_more: the 1.1
+   * members are not there, and are once the size covers them. */
+  failures += SIPHON_HAS_MEMBER(siphon_poll_result, newest_event_time_ms,
+                                offsetof(siphon_poll_result, has_more) + sizeof(int32_t));
+  failures += !SIPHON_HAS_MEMBER(siphon_poll_result, newest_event_time_ms,
+                                 offsetof(siphon_poll_result, newest_event_time_ms) + 8);
+  failures += SIPHON_HAS_MEMBER(siphon_poll_result, duplicates_dropped,
+                                offsetof(siphon_poll_result, duplicates_dropped));
+  failures +=
+      offsetof(siphon_poll_result, newest_event_time_ms) < offsetof(siphon_poll_result, has_more);
 
   failures += app->poll(NULL, NULL, &result) != SIPHON_OK;
   failures += result.struct_size != sizeof(siphon_poll_result);
