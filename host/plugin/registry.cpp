@@ -5,6 +5,7 @@
 #include <Poco/RegularExpression.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,33 +145,30 @@ std::string sha256_of(int fd) {
 
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
-// Copies the file behind `fd` into a sealed memfd, computing its SHA-256 on
-// the way. Returns the memfd, or -1 when no copy can be made (a file size
-// limit, RLIMIT_FSIZE, applies to memfds too; no memory).
-int sealed_copy(int fd, const std::string& path, std::string& digest) {
+// The SHA-256 of the whole file behind `fd`, read from its start.
+std::string digest_from_start(int fd) {
+  if (::lseek(fd, 0, SEEK_SET) != 0)
+    throw Refusal{std::string("cannot be read: ") + std::strerror(errno)};
+  return sha256_of(fd);
+}
+
+// Copies the `size` bytes of the file behind `fd` into a sealed memfd.
+// Returns the memfd, or -1 when no copy can be made (a file size limit,
+// RLIMIT_FSIZE, applies to memfds too; no memory).
+int sealed_copy(int fd, off_t size, const std::string& path) {
   std::string base = fs::path(path).filename().string();
   int mem = ::memfd_create(("siphon-plugin:" + base).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mem < 0) return -1;
   Fd guard{mem};
-  // Past a file size limit, write() must fail rather than kill the process.
+  // Past a file size limit, the copy must fail rather than kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
-  Poco::Crypto::DigestEngine engine("SHA256");
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
+  for (off_t done = 0; done < size;) {
+    ssize_t n = ::sendfile(mem, fd, nullptr, static_cast<size_t>(size - done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Refusal{std::string("cannot be read: ") + std::strerror(errno)};
-    if (n == 0) break;
-    engine.update(buf, static_cast<size_t>(n));
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(mem, buf + off, static_cast<size_t>(n - off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return -1;
-      off += w;
-    }
+    if (n <= 0) return -1;
+    done += n;
   }
   if (::fcntl(mem, F_ADD_SEALS, kSeals) != 0) return -1;
-  digest = Poco::Crypto::DigestEngine::digestToHex(engine.digest());
   guard.fd = -1;
   return mem;
 }
@@ -260,19 +258,13 @@ bool PluginRegistry::load_file(const std::string& path) {
     if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Refusal{"not a regular file"};
     if (std::string why = unsafe_owner_or_mode("file", st); !why.empty()) throw Refusal{why};
     if (!pin_error_.empty()) throw Refusal{pin_error_};
-    std::string digest;
-    std::shared_ptr<PluginImage> image;
-    if (int mem = sealed_copy(file.fd, path, digest); mem >= 0) {
-      image = std::make_shared<PluginImage>(mem, true);
-    } else {
-      // No in-memory copy: the descriptor checked is used (a file renamed
-      // over it changes nothing; a worker checks the digest again).
-      if (::lseek(file.fd, 0, SEEK_SET) != 0)
-        throw Refusal{std::string("cannot be read: ") + std::strerror(errno)};
-      digest = sha256_of(file.fd);
-      image = std::make_shared<PluginImage>(file.fd, false);
-      file.fd = -1;
-    }
+    int image_fd = sealed_copy(file.fd, st.st_size, path);
+    const bool sealed = image_fd >= 0;
+    // Without an in-memory copy the descriptor checked is used (a file
+    // renamed over it changes nothing; a worker checks the digest again).
+    if (!sealed) std::swap(image_fd, file.fd);
+    auto image = std::make_shared<PluginImage>(image_fd, sealed);
+    std::string digest = digest_from_start(image->fd);
     if (!pin_file_.empty() && !pins_.count(digest))
       throw Refusal{"sha256 " + digest + " is not listed in plugin pin file " + pin_file_};
     load_image(std::move(image), path, digest);
@@ -291,9 +283,7 @@ bool PluginRegistry::load_checked(int image_fd, bool sealed, const std::string& 
     int seals = ::fcntl(image_fd, F_GET_SEALS);
     if (sealed && (seals < 0 || (seals & kSeals) != kSeals))
       throw Refusal{"the plugin image handed over is not sealed"};
-    if (::lseek(image_fd, 0, SEEK_SET) != 0)
-      throw Refusal{std::string("the plugin image cannot be read: ") + std::strerror(errno)};
-    std::string digest = sha256_of(image_fd);
+    std::string digest = digest_from_start(image_fd);
     if (digest != expected_sha256)
       throw Refusal{"the plugin image's sha256 " + digest + " is not the one the host checked (" +
                     expected_sha256 + ")"};

@@ -1,24 +1,14 @@
 #include "sink/elasticsearch_sink.hpp"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/URI.h>
 #include <rapidjson/document.h>
 
-#include <sstream>
+#include <siphon/auth_helpers.hpp>
 
 #include "sink/record.hpp"
 
 namespace siphon {
 namespace {
-
-std::string base64(const std::string& text) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << text;
-  enc.close();
-  return out.str();
-}
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
@@ -44,8 +34,8 @@ std::vector<std::pair<std::string, std::string>> ElasticsearchSink::headers(
   if (!config_.api_key.empty()) {
     out.emplace_back("Authorization", "ApiKey " + secrets.get("api_key"));
   } else if (!config_.username.empty()) {
-    out.emplace_back("Authorization",
-                     "Basic " + base64(config_.username + ":" + secrets.get("password")));
+    out.emplace_back("Authorization", "Basic " + auth::base64_encode(config_.username + ":" +
+                                                                     secrets.get("password")));
   }
   return out;
 }

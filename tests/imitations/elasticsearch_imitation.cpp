@@ -1,21 +1,11 @@
 #include "elasticsearch_imitation.hpp"
 
-#include <Poco/Base64Encoder.h>
 #include <rapidjson/document.h>
 
-#include <sstream>
+#include <siphon/auth_helpers.hpp>
 
 namespace siphon::imitation {
 namespace {
-
-std::string base64(const std::string& text) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << text;
-  enc.close();
-  return out.str();
-}
 
 std::string item(const std::string& index, const std::string& id, int status,
                  const std::string& error_type, const std::string& reason) {
@@ -33,7 +23,7 @@ std::string item(const std::string& index, const std::string& id, int status,
 
 void ElasticsearchImitation::require_basic(const std::string& user, const std::string& password) {
   std::lock_guard lock(mu_);
-  basic_ = "Basic " + base64(user + ":" + password);
+  basic_ = "Basic " + auth::base64_encode(user + ":" + password);
 }
 
 void ElasticsearchImitation::require_api_key(const std::string& api_key) {

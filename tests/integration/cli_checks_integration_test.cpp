@@ -20,7 +20,9 @@ using siphon::imitation::DuoImitation;
 using siphon::testing::box_app_yaml;
 using siphon::testing::BoxAccount;
 using siphon::testing::count_by;
+using siphon::testing::count_of;
 using siphon::testing::wait_child;
+using siphon::testing::wait_until;
 using siphon::testing::Workdir;
 
 namespace {
@@ -29,22 +31,6 @@ const char* kIkey = "DIWJ8X6AEYOR5OMC6TQ1";
 const char* kSkey = "gtdfxv9YgVBYcF6dl2Eq17KUQJN2PLM2ODVTkvoT";
 
 int64_t now() { return siphon::imitation::now_ms(); }
-
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-template <typename Pred>
-bool wait_until(Pred pred, int timeout_s) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
 
 std::string duo_app_yaml(const std::string& name, const std::string& base_url,
                          const std::string& skey_ref, const std::string& settings = "") {

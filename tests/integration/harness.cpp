@@ -96,6 +96,12 @@ BoxAccount::BoxAccount(const Workdir& dir, imitation::BoxImitation::Keyfile key)
   start();
 }
 
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 int wait_child(pid_t pid, int timeout_s) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   int status = 0;

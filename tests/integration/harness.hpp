@@ -7,10 +7,12 @@
 #include <rapidjson/document.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "box_imitation.hpp"
@@ -71,6 +73,21 @@ class BoxAccount : public imitation::BoxImitation {
                                               imitation::BoxImitation::make_keyfile());
   const imitation::BoxImitation::Keyfile keyfile;
 };
+
+// How many times `what` occurs in `text`.
+size_t count_of(const std::string& text, const std::string& what);
+
+// Asks `pred` every 50 ms until it holds or `timeout_s` passes; returns its
+// last answer.
+template <typename Pred>
+bool wait_until(Pred pred, int timeout_s) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
 
 // Waits for a child; returns its exit code (or 128+signal).
 int wait_child(pid_t pid, int timeout_s);

@@ -390,6 +390,14 @@ class SinkTypeTest : public ::testing::Test {
                                                     "      limit: \"50\"\n"),
                       sink_yaml);
   }
+  // A splunk_hec sink on `hec` whose token file holds `token`; `extra` adds
+  // sink keys.
+  void configure_hec(const SplunkHecImitation& hec, const std::string& extra = "",
+                     const std::string& token = kHecToken) {
+    dir_.write("secrets/hec.token", token, 0600);
+    configure("  - name: net\n    type: splunk_hec\n    url: " + hec.base_url() +
+              "\n    token: ${file:secrets/hec.token}\n" + extra);
+  }
   Result once() { return dir_.siphon({"once", "corp-box", "--since", "2h"}); }
   void expect_cursor_not_moved() {
     auto st = dir_.state("corp-box");
@@ -443,10 +451,7 @@ TEST_F(SinkTypeTest, HecBatchIsAcknowledgedOnlyWhenItsAckIdTurnsTrue) {
   hec.add_token(kHecToken, true);
   hec.set_ack_delay_ms(300);
   hec.start();
-  dir_.write("secrets/hec.token", kHecToken, 0600);
-  configure(
-      "  - name: net\n    type: splunk_hec\n    url: " + hec.base_url() +
-      "\n    token: ${file:secrets/hec.token}\n    index: security\n    source: siphon-test\n");
+  configure_hec(hec, "    index: security\n    source: siphon-test\n");
   auto t0 = std::chrono::steady_clock::now();
   Result r = once();
   auto elapsed = std::chrono::steady_clock::now() - t0;
@@ -469,9 +474,7 @@ TEST_F(SinkTypeTest, HecAckThatNeverTurnsTrueFailsTheRunAfterAckTimeoutKeepingTh
   hec.add_token(kHecToken, true);
   hec.set_acks_lost(true);
   hec.start();
-  dir_.write("secrets/hec.token", kHecToken, 0600);
-  configure("  - name: net\n    type: splunk_hec\n    url: " + hec.base_url() +
-            "\n    token: ${file:secrets/hec.token}\n    ack_timeout: 2s\n");
+  configure_hec(hec, "    ack_timeout: 2s\n");
   Result r = once();
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("ack_timeout"), std::string::npos) << r.err;
@@ -482,26 +485,18 @@ TEST_F(SinkTypeTest, HecWithoutAckIdTakesTheTwoHundredAndSaysSoOnce) {
   SplunkHecImitation hec;
   hec.add_token(kHecToken, false);
   hec.start();
-  dir_.write("secrets/hec.token", kHecToken, 0600);
-  configure("  - name: net\n    type: splunk_hec\n    url: " + hec.base_url() +
-            "\n    token: ${file:secrets/hec.token}\n");
+  configure_hec(hec);
   Result r = once();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(hec.events().size(), kEvents);
-  size_t said = 0;
-  for (size_t at = r.err.find("without an ackId"); at != std::string::npos;
-       at = r.err.find("without an ackId", at + 1))
-    ++said;
-  EXPECT_EQ(said, 1u) << r.err;
+  EXPECT_EQ(siphon::testing::count_of(r.err, "without an ackId"), 1u) << r.err;
 }
 
 TEST_F(SinkTypeTest, HecInvalidTokenFailsTheRunWithHecsReasonAndKeepsTheCursor) {
   SplunkHecImitation hec;
   hec.add_token(kHecToken, true);
   hec.start();
-  dir_.write("secrets/hec.token", "00000000-0000-0000-0000-000000000000", 0600);
-  configure("  - name: net\n    type: splunk_hec\n    url: " + hec.base_url() +
-            "\n    token: ${file:secrets/hec.token}\n");
+  configure_hec(hec, "", "00000000-0000-0000-0000-000000000000");
   Result r = once();
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("Invalid token (code 4)"), std::string::npos) << r.err;
@@ -513,9 +508,7 @@ TEST_F(SinkTypeTest, HecServerBusyIsRetriedAndNothingIsLostOrRepeated) {
   hec.add_token(kHecToken, true);
   hec.start();
   hec.inject(SplunkHecImitation::server_busy(2));
-  dir_.write("secrets/hec.token", kHecToken, 0600);
-  configure("  - name: net\n    type: splunk_hec\n    url: " + hec.base_url() +
-            "\n    token: ${file:secrets/hec.token}\n");
+  configure_hec(hec);
   Result r = once();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(hec.events().size(), kEvents);

@@ -19,6 +19,7 @@ using siphon::testing::BoxAccount;
 using siphon::testing::dump;
 using siphon::testing::MockBrokerProcess;
 using siphon::testing::wait_child;
+using siphon::testing::wait_until;
 using siphon::testing::Workdir;
 
 namespace {
@@ -28,16 +29,6 @@ const char* kTopic = "siphon-box_admin_events";
 const char* kPassword = "kafka-pw-9f3c1e-SECRET";
 
 int64_t now() { return siphon::imitation::now_ms(); }
-
-template <typename Pred>
-bool wait_until(Pred pred, int timeout_s) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 class KafkaSinkEndToEnd : public ::testing::Test {
  protected:

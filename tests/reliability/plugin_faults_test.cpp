@@ -15,19 +15,15 @@
 
 using siphon::testing::BoxAccount;
 using siphon::testing::count_by;
+using siphon::testing::count_of;
 using siphon::testing::Result;
 using siphon::testing::wait_child;
+using siphon::testing::wait_until;
 using siphon::testing::Workdir;
 
 namespace {
 
 constexpr const char* kToken = "tok-4f9a-SECRET-77c1";
-
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 // Log lines of one app (the text log tags each line with app=NAME).
 std::string lines_of(const std::string& log, const std::string& app) {
@@ -90,15 +86,6 @@ class PluginFaults : public ::testing::Test {
   // writing the file).
   size_t events_of(const std::string& app) const {
     return count_of(dir_.read("events.jsonl"), "{\"app\":\"" + app + "\",");
-  }
-  template <typename Pred>
-  bool wait_until(Pred pred, int timeout_s) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
   }
   std::string cursor(const std::string& app) {
     auto st = dir_.state(app);

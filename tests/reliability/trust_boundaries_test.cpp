@@ -18,7 +18,9 @@
 
 #include "harness.hpp"
 
+using siphon::testing::count_of;
 using siphon::testing::wait_child;
+using siphon::testing::wait_until;
 using siphon::testing::Workdir;
 
 namespace {
@@ -26,22 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kToken = "tok-trust-boundaries";
-
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-template <typename Pred>
-bool wait_until(Pred pred, int timeout_s) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
 
 std::string sha256_hex(const std::string& path) {
   std::string cmd = "sha256sum '" + path + "'";
