@@ -10,6 +10,8 @@
 //   dump TOPIC    every message of TOPIC from its start, one line each as
 //                 KEY<TAB>VALUE (partition by partition, in offset order;
 //                 \ tab newline and CR escaped as \\ \t \n \r), then "end"
+//   count TOPIC   how many messages were ever appended to TOPIC (the mock
+//                 keeps only the newest few MB of each partition)
 //   quit          exits 0 (so does the end of stdin)
 // A command it cannot carry out is answered "error: REASON" (one line).
 #include <iostream>
@@ -74,6 +76,13 @@ int main() {
           }
           cluster.push_produce_errors(static_cast<size_t>(count));
           std::cout << "ok" << std::endl;
+        } else if (command == "count") {
+          std::string topic;
+          if (!(in >> topic)) {
+            std::cout << "error: usage: count TOPIC" << std::endl;
+            continue;
+          }
+          std::cout << cluster.appended(topic) << std::endl;
         } else if (command == "dump") {
           std::string topic;
           if (!(in >> topic)) {
@@ -85,7 +94,7 @@ int main() {
           std::cout << "end" << std::endl;
         } else {
           std::cout << "error: unknown command " << command
-                    << " (down, up, errors N, dump TOPIC, quit)" << std::endl;
+                    << " (down, up, errors N, count TOPIC, dump TOPIC, quit)" << std::endl;
         }
       } catch (const std::exception& e) {
         std::cout << "error: " << e.what() << std::endl;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -60,18 +61,13 @@ void MockKafkaCluster::push_produce_errors(size_t count, rd_kafka_resp_err_t err
   rd_kafka_mock_push_request_errors_array(mcluster_, kApiKeyProduce, count, errors.data());
 }
 
-std::vector<KafkaRecord> MockKafkaCluster::read_topic(const std::string& topic,
-                                                      int timeout_ms) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  auto left_ms = [&] {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    return static_cast<int>(std::max<int64_t>(0, left));
-  };
+namespace {
 
+using Reader = std::unique_ptr<rd_kafka_t, ClientDeleter>;
+
+Reader open_reader(const std::string& bootstraps) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set_or_throw(conf, "bootstrap.servers", bootstraps_);
+  set_or_throw(conf, "bootstrap.servers", bootstraps);
   // A group id lets rd_kafka_consumer_poll() serve the assignment; with
   // assign() the consumer never joins the group.
   set_or_throw(conf, "group.id", "siphon-test-reader");
@@ -85,12 +81,16 @@ std::vector<KafkaRecord> MockKafkaCluster::read_topic(const std::string& topic,
     rd_kafka_conf_destroy(conf);
     throw std::runtime_error(std::string("mock kafka reader: ") + errstr);
   }
-  std::unique_ptr<rd_kafka_t, ClientDeleter> rk(raw);
+  return Reader(raw);
+}
 
-  // Partitions of the topic and where each ends now.
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+// partition -> {low, high} watermark of every partition of `topic`; empty
+// for an unknown topic.
+std::map<int32_t, std::pair<int64_t, int64_t>> watermarks(rd_kafka_t* rk, const std::string& topic,
+                                                          const std::function<int()>& left_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, rkt, &md, left_ms());
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, left_ms());
   rd_kafka_topic_destroy(rkt);
   if (err) throw std::runtime_error(std::string("mock kafka reader: ") + rd_kafka_err2str(err));
   int partitions = 0;
@@ -100,22 +100,52 @@ std::vector<KafkaRecord> MockKafkaCluster::read_topic(const std::string& topic,
     topic_err = md->topics[0].err;
   }
   rd_kafka_metadata_destroy(md);
-  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return {};
+  std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return marks;
   if (topic_err)
     throw std::runtime_error(std::string("mock kafka reader: ") + rd_kafka_err2str(topic_err));
-
-  std::map<int32_t, int64_t> end;  // partitions still to read: partition -> high watermark
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
-    err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, left_ms());
-    if (err) {
-      rd_kafka_topic_partition_list_destroy(assignment);
+    err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, left_ms());
+    if (err)
       throw std::runtime_error(std::string("mock kafka reader: watermarks: ") +
                                rd_kafka_err2str(err));
-    }
-    if (high <= low) continue;
-    end[p] = high;
+    marks[p] = {low, high};
+  }
+  return marks;
+}
+
+std::function<int()> time_left(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  return [deadline] {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    return static_cast<int>(std::max<int64_t>(0, left));
+  };
+}
+
+}  // namespace
+
+int64_t MockKafkaCluster::appended(const std::string& topic, int timeout_ms) const {
+  Reader rk = open_reader(bootstraps_);
+  int64_t total = 0;
+  for (const auto& [p, mark] : watermarks(rk.get(), topic, time_left(timeout_ms)))
+    total += mark.second;
+  return total;
+}
+
+std::vector<KafkaRecord> MockKafkaCluster::read_topic(const std::string& topic,
+                                                      int timeout_ms) const {
+  auto left_ms = time_left(timeout_ms);
+  Reader rk = open_reader(bootstraps_);
+  const auto marks = watermarks(rk.get(), topic, left_ms);
+  std::map<int32_t, int64_t> end;  // partitions still to read: partition -> high watermark
+  rd_kafka_topic_partition_list_t* assignment =
+      rd_kafka_topic_partition_list_new(static_cast<int>(marks.size()));
+  for (const auto& [p, mark] : marks) {
+    if (mark.second <= mark.first) continue;
+    end[p] = mark.second;
     rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
         RD_KAFKA_OFFSET_BEGINNING;
   }
@@ -124,7 +154,7 @@ std::vector<KafkaRecord> MockKafkaCluster::read_topic(const std::string& topic,
     rd_kafka_topic_partition_list_destroy(assignment);
     return records;
   }
-  err = rd_kafka_assign(rk.get(), assignment);
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk.get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   if (err) throw std::runtime_error(std::string("mock kafka reader: ") + rd_kafka_err2str(err));
 

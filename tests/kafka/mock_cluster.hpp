@@ -55,6 +55,10 @@ class MockKafkaCluster {
   // unknown topic reads as empty. Throws std::runtime_error when the end is
   // not reached within `timeout_ms`.
   std::vector<KafkaRecord> read_topic(const std::string& topic, int timeout_ms = 10000) const;
+  // How many messages were ever appended to `topic` (the sum of its high
+  // watermarks). The mock keeps only the newest few MB of each partition, so
+  // read_topic() of a large topic starts past its oldest messages.
+  int64_t appended(const std::string& topic, int timeout_ms = 10000) const;
 
  private:
   rd_kafka_t* owner_ = nullptr;
