@@ -1,7 +1,12 @@
 #include "mock_cluster.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +32,43 @@ struct ClientDeleter {
   }
 };
 
+// Kafka brokers set TCP_NODELAY on their connections; the mock's do not, and
+// without it Nagle's algorithm meets the client's delayed ACK and stalls each
+// round trip with several partition leaders by about 40 ms. Linux copies the
+// option from a listening socket to the connections it accepts, so it is set
+// on this process's listeners on the brokers' ports.
+void set_nodelay_on_listeners(const std::string& bootstraps) {
+  std::vector<uint16_t> ports;
+  for (size_t start = 0; start < bootstraps.size();) {
+    size_t comma = bootstraps.find(',', start);
+    std::string entry = bootstraps.substr(start, comma - start);
+    if (size_t colon = entry.rfind(':'); colon != std::string::npos)
+      ports.push_back(static_cast<uint16_t>(std::stoi(entry.substr(colon + 1))));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = 0;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_in addr{};
+    len = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        addr.sin_family != AF_INET)
+      continue;
+    if (std::find(ports.begin(), ports.end(), ntohs(addr.sin_port)) == ports.end()) continue;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+}
+
 }  // namespace
 
 MockKafkaCluster::MockKafkaCluster(int brokers) {
@@ -45,6 +87,7 @@ MockKafkaCluster::MockKafkaCluster(int brokers) {
     throw std::runtime_error("mock kafka: cannot start the mock cluster");
   }
   bootstraps_ = rd_kafka_mock_cluster_bootstraps(mcluster_);
+  set_nodelay_on_listeners(bootstraps_);
 }
 
 MockKafkaCluster::~MockKafkaCluster() {
