@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "config/secret_ref.hpp"
@@ -116,8 +117,10 @@ class PostgresStateStore::Result {
 };
 
 PostgresStateStore::PostgresStateStore(const std::string& url, const std::string& base_dir,
-                                       int64_t lease_ms)
-    : url_shown_(redact_postgres_url(url)), lease_ms_(lease_ms) {
+                                       int64_t lease_ms, size_t connections)
+    : url_shown_(redact_postgres_url(url)),
+      lease_ms_(lease_ms),
+      max_connections_(std::max<size_t>(connections, 1)) {
   SplitUrl split = split_url_password(url);
   try {
     conninfo_ = resolve_secret_refs(split.without_password, base_dir);
@@ -126,9 +129,9 @@ PostgresStateStore::PostgresStateStore(const std::string& url, const std::string
     throw StateError(fail_text(std::string("password or URL reference: ") + e.what()));
   }
   owner_ = this_host_name() + ":" + std::to_string(::getpid()) + ":" + random_nonce();
-  std::lock_guard lock(db_mu_);
-  connect_locked();
-  create_schema_locked();
+  Db db = connection();
+  connect(db.conn);
+  create_schema(db);
 }
 
 PostgresStateStore::~PostgresStateStore() {
@@ -138,29 +141,54 @@ PostgresStateStore::~PostgresStateStore() {
   }
   keeper_cv_.notify_all();
   if (keeper_.joinable()) keeper_.join();
-  std::lock_guard lock(db_mu_);
-  try {
-    // Leave promptly: the other hosts take the apps at their next tick
-    // instead of after lease_time.
-    exec_locked(
-        "UPDATE siphon_apps SET lease_owner = NULL, lease_expires = '-infinity' "
-        "WHERE lease_owner = $1",
-        {{owner_}});
-    exec_locked("DELETE FROM siphon_hosts WHERE owner = $1", {{owner_}});
-  } catch (const std::exception&) {
-    // The leases lapse after lease_time.
+  {
+    Db db = connection();
+    try {
+      // Leave promptly: the other hosts take the apps at their next tick
+      // instead of after lease_time.
+      exec(db,
+           "UPDATE siphon_apps SET lease_owner = NULL, lease_expires = '-infinity' "
+           "WHERE lease_owner = $1",
+           {{owner_}});
+      exec(db, "DELETE FROM siphon_hosts WHERE owner = $1", {{owner_}});
+    } catch (const std::exception&) {
+      // The leases lapse after lease_time.
+    }
   }
-  if (conn_) PQfinish(conn_);
+  std::lock_guard lock(pool_mu_);
+  for (pg_conn* c : idle_)
+    if (c) PQfinish(c);
+  idle_.clear();
+}
+
+PostgresStateStore::Db::~Db() {
+  {
+    std::lock_guard lock(store.pool_mu_);
+    store.idle_.push_back(conn);
+  }
+  store.pool_cv_.notify_one();
+}
+
+PostgresStateStore::Db PostgresStateStore::connection() {
+  std::unique_lock lock(pool_mu_);
+  pool_cv_.wait(lock, [this] { return !idle_.empty() || open_ < max_connections_; });
+  if (!idle_.empty()) {
+    pg_conn* c = idle_.back();
+    idle_.pop_back();
+    return Db(*this, c);
+  }
+  ++open_;
+  return Db(*this, nullptr);  // connected by its first statement
 }
 
 std::string PostgresStateStore::fail_text(const std::string& what) const {
   return "state store " + url_shown_ + ": " + what;
 }
 
-void PostgresStateStore::connect_locked() {
-  if (conn_) {
-    PQfinish(conn_);
-    conn_ = nullptr;
+void PostgresStateStore::connect(pg_conn*& conn) {
+  if (conn) {
+    PQfinish(conn);
+    conn = nullptr;
   }
   // Defaults first: what the URL says overrides them (dbname is expanded in
   // place), and the password, given apart, comes last.
@@ -174,21 +202,22 @@ void PostgresStateStore::connect_locked() {
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
-  if (conn_ == nullptr) throw StateError(fail_text("cannot connect: out of memory"));
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string why = one_line(PQerrorMessage(conn_));
-    PQfinish(conn_);
-    conn_ = nullptr;
+  conn = PQconnectdbParams(keys.data(), values.data(), 1);
+  if (conn == nullptr) throw StateError(fail_text("cannot connect: out of memory"));
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = one_line(PQerrorMessage(conn));
+    PQfinish(conn);
+    conn = nullptr;
     throw StateError(fail_text("cannot connect: " + why));
   }
   PQsetNoticeProcessor(
-      conn_, [](void*, const char*) {}, nullptr);
+      conn, [](void*, const char*) {}, nullptr);
 }
 
-PostgresStateStore::Result PostgresStateStore::exec_locked(const char* sql,
-                                                           const std::vector<Param>& params) {
-  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) connect_locked();
+PostgresStateStore::Result PostgresStateStore::exec(Db& db, const char* sql,
+                                                    const std::vector<Param>& params) {
+  pg_conn*& conn = db.conn;
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) connect(conn);
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
   for (const auto& p : params) {
@@ -196,12 +225,12 @@ PostgresStateStore::Result PostgresStateStore::exec_locked(const char* sql,
     lengths.push_back(static_cast<int>(p.value.size()));
     formats.push_back(p.binary ? 1 : 0);
   }
-  PGresult* r = PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, values.data(),
+  PGresult* r = PQexecParams(conn, sql, static_cast<int>(params.size()), nullptr, values.data(),
                              lengths.data(), formats.data(), 0);
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     std::string why = one_line(r ? PQresultErrorMessage(r) : "");
-    if (why.empty()) why = one_line(PQerrorMessage(conn_));
+    if (why.empty()) why = one_line(PQerrorMessage(conn));
     if (r) PQclear(r);
     // A connection the server dropped is made again by the next statement.
     throw StateError(fail_text(why));
@@ -209,15 +238,16 @@ PostgresStateStore::Result PostgresStateStore::exec_locked(const char* sql,
   return Result(r);
 }
 
-void PostgresStateStore::create_schema_locked() {
-  auto run = [this](const char* sql) {
-    PGresult* r = PQexec(conn_, sql);
+void PostgresStateStore::create_schema(Db& db) {
+  pg_conn* conn = db.conn;
+  auto run = [this, conn](const char* sql) {
+    PGresult* r = PQexec(conn, sql);
     ExecStatusType st = PQresultStatus(r);
     std::string why =
         st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? "" : one_line(PQresultErrorMessage(r));
     PQclear(r);
     if (!why.empty()) {
-      PGresult* rb = PQexec(conn_, "ROLLBACK");
+      PGresult* rb = PQexec(conn, "ROLLBACK");
       PQclear(rb);
       throw StateError(fail_text("cannot create the schema: " + why));
     }
@@ -227,7 +257,7 @@ void PostgresStateStore::create_schema_locked() {
   run("BEGIN");
   run("SELECT pg_advisory_xact_lock(7357001)");
   run("CREATE TABLE IF NOT EXISTS siphon_schema (version integer NOT NULL)");
-  PGresult* v = PQexec(conn_, "SELECT max(version) FROM siphon_schema");
+  PGresult* v = PQexec(conn, "SELECT max(version) FROM siphon_schema");
   int64_t version = 0;
   if (PQresultStatus(v) == PGRES_TUPLES_OK && PQntuples(v) == 1 && !PQgetisnull(v, 0, 0))
     version = std::stoll(PQgetvalue(v, 0, 0));
@@ -268,8 +298,9 @@ void PostgresStateStore::create_schema_locked() {
   run("COMMIT");
 }
 
-std::string PostgresStateStore::holder_of_locked(const std::string& app) {
-  Result r = exec_locked(
+std::string PostgresStateStore::holder_of(Db& db, const std::string& app) {
+  Result r = exec(
+      db,
       "SELECT holder_pid, holder_host, to_char(lease_expires AT TIME ZONE 'UTC', "
       "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(lease_owner, '') FROM siphon_apps WHERE app = "
       "$1",
@@ -284,17 +315,18 @@ std::string num(int64_t v) { return std::to_string(v); }
 }  // namespace
 
 std::optional<AppState> PostgresStateStore::get(const std::string& app) {
-  std::lock_guard lock(db_mu_);
-  Result r = exec_locked(
-      (std::string("SELECT ") + kColumns + " FROM siphon_apps WHERE app = $1").c_str(), {{app}});
+  Db db = connection();
+  Result r =
+      exec(db, (std::string("SELECT ") + kColumns + " FROM siphon_apps WHERE app = $1").c_str(),
+           {{app}});
   if (r.rows() == 0) return std::nullopt;
   return r.app_state(0);
 }
 
 std::vector<AppState> PostgresStateStore::all() {
-  std::lock_guard lock(db_mu_);
+  Db db = connection();
   Result r =
-      exec_locked((std::string("SELECT ") + kColumns + " FROM siphon_apps ORDER BY app").c_str());
+      exec(db, (std::string("SELECT ") + kColumns + " FROM siphon_apps ORDER BY app").c_str());
   std::vector<AppState> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(r.app_state(i));
   return out;
@@ -325,7 +357,7 @@ std::string PostgresStateStore::claim(const std::string& app, int64_t /*ttl_ms*/
     std::lock_guard lock(lease_mu_);
     if (fleet_ && !held_.count(app)) return "another host of the fleet (this host holds no lease)";
   }
-  std::lock_guard lock(db_mu_);
+  Db db = connection();
   auto sent = Clock::now();
   bool fleet = false;
   {
@@ -334,10 +366,10 @@ std::string PostgresStateStore::claim(const std::string& app, int64_t /*ttl_ms*/
   }
   // (A fleet host's rows were made by join_fleet: one round trip less per run.)
   if (!fleet)
-    exec_locked("INSERT INTO siphon_apps (app) VALUES ($1) ON CONFLICT (app) DO NOTHING", {{app}});
+    exec(db, "INSERT INTO siphon_apps (app) VALUES ($1) ON CONFLICT (app) DO NOTHING", {{app}});
   // Takes a free or lapsed lease (generation + 1), or keeps this process's
   // own; a row another host is claiming right now is skipped, not waited for.
-  Result r = exec_locked(
+  Result r = exec(db, 
       "WITH c AS (SELECT app FROM siphon_apps WHERE app = $1 AND (lease_owner = $2 OR "
       "lease_owner IS NULL OR lease_expires <= now()) FOR UPDATE SKIP LOCKED) "
       "UPDATE siphon_apps a SET lease_owner = $2, lease_generation = CASE WHEN a.lease_owner = $2 "
@@ -350,7 +382,7 @@ std::string PostgresStateStore::claim(const std::string& app, int64_t /*ttl_ms*/
   std::lock_guard llock(lease_mu_);
   if (r.rows() != 1) {
     held_.erase(app);
-    return holder_of_locked(app);
+    return holder_of(db, app);
   }
   int64_t generation = r.i64(0, 0);
   auto it = held_.find(app);
@@ -358,7 +390,7 @@ std::string PostgresStateStore::claim(const std::string& app, int64_t /*ttl_ms*/
     // Lost and taken back between two ticks: a new lease, the old runs are over.
     log_line(LogLevel::kWarn, app, "lease generation changed to " + num(generation));
   }
-  held_[app] = Lease{generation, sent + std::chrono::milliseconds(lease_ms_)};
+  held_[app] = Lease{generation, sent + std::chrono::milliseconds(lease_ms_), Clock::now()};
   running_.insert(app);
   return "";
 }
@@ -374,11 +406,11 @@ void PostgresStateStore::commit(const std::string& app, const std::string& curso
                                  ": this host no longer holds its lease; the commit was refused"));
     generation = it->second.generation;
   }
-  std::lock_guard lock(db_mu_);
+  Db db = connection();
   auto sent = Clock::now();
   // Fenced: the row changes only while this process holds the lease at the
   // generation it claimed, checked in this very statement.
-  Result r = exec_locked(
+  Result r = exec(db, 
       "UPDATE siphon_apps SET cursor = $2::bytea, start_override_ms = NULL, "
       "events_last_run = events_last_run + $3::bigint, polls_last_run = polls_last_run + 1, "
       "events_total = events_total + $3::bigint, commits = commits + 1, "
@@ -412,38 +444,39 @@ void PostgresStateStore::finish(const std::string& app, const std::string& statu
     release = !fleet_ || held_.size() > share_;
     if (release) held_.erase(it);
   }
-  std::lock_guard lock(db_mu_);
-  exec_locked(
-      "UPDATE siphon_apps SET status = $2, last_error = $3, last_run_end_ms = " SIPHON_PG_NOW_MS
-      ", last_success_ms = CASE WHEN $4::boolean THEN " SIPHON_PG_NOW_MS
-      " ELSE last_success_ms END, lease_owner = CASE WHEN $7::boolean THEN NULL ELSE lease_owner "
-      "END, lease_expires = CASE WHEN $7::boolean THEN '-infinity' ELSE lease_expires END "
-      "WHERE app = $1 AND lease_owner = $5 AND lease_generation = $6::bigint",
-      {{app},
-       {status},
-       {error},
-       {status == "succeeded" ? "true" : "false"},
-       {owner_},
-       {num(generation)},
-       {release ? "true" : "false"}});
+  Db db = connection();
+  exec(db,
+       "UPDATE siphon_apps SET status = $2, last_error = $3, last_run_end_ms = " SIPHON_PG_NOW_MS
+       ", last_success_ms = CASE WHEN $4::boolean THEN " SIPHON_PG_NOW_MS
+       " ELSE last_success_ms END, lease_owner = CASE WHEN $7::boolean THEN NULL ELSE lease_owner "
+       "END, lease_expires = CASE WHEN $7::boolean THEN '-infinity' ELSE lease_expires END "
+       "WHERE app = $1 AND lease_owner = $5 AND lease_generation = $6::bigint",
+       {{app},
+        {status},
+        {error},
+        {status == "succeeded" ? "true" : "false"},
+        {owner_},
+        {num(generation)},
+        {release ? "true" : "false"}});
 }
 
 void PostgresStateStore::reset(const std::string& app, std::optional<int64_t> since_ms) {
-  std::lock_guard lock(db_mu_);
-  exec_locked(
-      "INSERT INTO siphon_apps (app, cursor, start_override_ms) VALUES ($1, NULL, $2::bigint) "
-      "ON CONFLICT (app) DO UPDATE SET cursor = NULL, start_override_ms = "
-      "excluded.start_override_ms",
-      {{app}, since_ms ? Param{num(*since_ms)} : Param{"", true}});
+  Db db = connection();
+  exec(db,
+       "INSERT INTO siphon_apps (app, cursor, start_override_ms) VALUES ($1, NULL, $2::bigint) "
+       "ON CONFLICT (app) DO UPDATE SET cursor = NULL, start_override_ms = "
+       "excluded.start_override_ms",
+       {{app}, since_ms ? Param{num(*since_ms)} : Param{"", true}});
 }
 
 void PostgresStateStore::import_rows(const std::vector<AppState>& rows) {
-  std::lock_guard lock(db_mu_);
-  exec_locked("BEGIN");
+  Db db = connection();
+  exec(db, "BEGIN");
   try {
     std::vector<std::string> names;
     for (const auto& r : rows) names.push_back(r.app);
-    Result have = exec_locked(
+    Result have = exec(
+        db,
         "SELECT app FROM siphon_apps WHERE app = ANY($1::text[]) AND cursor IS NOT NULL ORDER BY "
         "app",
         {{array_literal(names)}});
@@ -455,32 +488,32 @@ void PostgresStateStore::import_rows(const std::vector<AppState>& rows) {
                                  "another database)"));
     }
     for (const auto& r : rows) {
-      exec_locked(
-          "INSERT INTO siphon_apps (app, cursor, start_override_ms, status, last_run_start_ms, "
-          "last_run_end_ms, last_success_ms, last_error, events_last_run, polls_last_run, "
-          "events_total) VALUES ($1, $2::bytea, $3::bigint, $4, $5::bigint, $6::bigint, "
-          "$7::bigint, $8, $9::bigint, $10::bigint, $11::bigint) ON CONFLICT (app) DO UPDATE SET "
-          "cursor = excluded.cursor, start_override_ms = excluded.start_override_ms, status = "
-          "excluded.status, last_run_start_ms = excluded.last_run_start_ms, last_run_end_ms = "
-          "excluded.last_run_end_ms, last_success_ms = excluded.last_success_ms, last_error = "
-          "excluded.last_error, events_last_run = excluded.events_last_run, polls_last_run = "
-          "excluded.polls_last_run, events_total = excluded.events_total",
-          {{r.app},
-           r.cursor ? Param{*r.cursor, false, true} : Param{"", true},
-           r.start_override_ms ? Param{num(*r.start_override_ms)} : Param{"", true},
-           {r.status == "running" ? "failed" : r.status},
-           {num(r.last_run_start_ms)},
-           {num(r.last_run_end_ms)},
-           {num(r.last_success_ms)},
-           {r.last_error},
-           {num(r.events_last_run)},
-           {num(r.polls_last_run)},
-           {num(r.events_total)}});
+      exec(db,
+           "INSERT INTO siphon_apps (app, cursor, start_override_ms, status, last_run_start_ms, "
+           "last_run_end_ms, last_success_ms, last_error, events_last_run, polls_last_run, "
+           "events_total) VALUES ($1, $2::bytea, $3::bigint, $4, $5::bigint, $6::bigint, "
+           "$7::bigint, $8, $9::bigint, $10::bigint, $11::bigint) ON CONFLICT (app) DO UPDATE SET "
+           "cursor = excluded.cursor, start_override_ms = excluded.start_override_ms, status = "
+           "excluded.status, last_run_start_ms = excluded.last_run_start_ms, last_run_end_ms = "
+           "excluded.last_run_end_ms, last_success_ms = excluded.last_success_ms, last_error = "
+           "excluded.last_error, events_last_run = excluded.events_last_run, polls_last_run = "
+           "excluded.polls_last_run, events_total = excluded.events_total",
+           {{r.app},
+            r.cursor ? Param{*r.cursor, false, true} : Param{"", true},
+            r.start_override_ms ? Param{num(*r.start_override_ms)} : Param{"", true},
+            {r.status == "running" ? "failed" : r.status},
+            {num(r.last_run_start_ms)},
+            {num(r.last_run_end_ms)},
+            {num(r.last_success_ms)},
+            {r.last_error},
+            {num(r.events_last_run)},
+            {num(r.polls_last_run)},
+            {num(r.events_total)}});
     }
-    exec_locked("COMMIT");
+    exec(db, "COMMIT");
   } catch (...) {
     try {
-      exec_locked("ROLLBACK");
+      exec(db, "ROLLBACK");
     } catch (const std::exception&) {
     }
     throw;
@@ -489,15 +522,14 @@ void PostgresStateStore::import_rows(const std::vector<AppState>& rows) {
 
 void PostgresStateStore::join_fleet(const std::vector<std::string>& apps) {
   {
-    std::lock_guard lock(db_mu_);
-    exec_locked(
-        "INSERT INTO siphon_apps (app) SELECT unnest($1::text[]) ON CONFLICT (app) DO NOTHING",
-        {{array_literal(apps)}});
-    exec_locked(
-        "INSERT INTO siphon_hosts (owner, host, pid, expires) VALUES ($1, $2, "
-        "$3::bigint, " SIPHON_PG_EXPIRY(
-            4) ") ON CONFLICT (owner) DO UPDATE SET expires = excluded.expires",
-        {{owner_}, {this_host_name()}, {num(::getpid())}, {num(lease_ms_)}});
+    Db db = connection();
+    exec(db, "INSERT INTO siphon_apps (app) SELECT unnest($1::text[]) ON CONFLICT (app) DO NOTHING",
+         {{array_literal(apps)}});
+    exec(db,
+         "INSERT INTO siphon_hosts (owner, host, pid, expires) VALUES ($1, $2, "
+         "$3::bigint, " SIPHON_PG_EXPIRY(
+             4) ") ON CONFLICT (owner) DO UPDATE SET expires = excluded.expires",
+         {{owner_}, {this_host_name()}, {num(::getpid())}, {num(lease_ms_)}});
   }
   {
     std::lock_guard lock(lease_mu_);
@@ -543,7 +575,7 @@ void PostgresStateStore::keeper() {
 }
 
 void PostgresStateStore::tick() {
-  std::lock_guard lock(db_mu_);
+  Db db = connection();
   bool fleet = false;
   std::vector<std::string> apps;
   {
@@ -553,21 +585,23 @@ void PostgresStateStore::tick() {
   }
   int64_t live = 1;
   if (fleet) {
-    exec_locked(
-        "INSERT INTO siphon_hosts (owner, host, pid, expires) VALUES ($1, $2, "
-        "$3::bigint, " SIPHON_PG_EXPIRY(
-            4) ") ON CONFLICT (owner) DO UPDATE SET expires = excluded.expires",
-        {{owner_}, {this_host_name()}, {num(::getpid())}, {num(lease_ms_)}});
-    Result n = exec_locked(
-        "WITH gone AS (DELETE FROM siphon_hosts WHERE expires < now() - interval '1 hour') "
-        "SELECT count(*) FROM siphon_hosts WHERE expires > now()");
+    exec(db,
+         "INSERT INTO siphon_hosts (owner, host, pid, expires) VALUES ($1, $2, "
+         "$3::bigint, " SIPHON_PG_EXPIRY(
+             4) ") ON CONFLICT (owner) DO UPDATE SET expires = excluded.expires",
+         {{owner_}, {this_host_name()}, {num(::getpid())}, {num(lease_ms_)}});
+    Result n =
+        exec(db,
+             "WITH gone AS (DELETE FROM siphon_hosts WHERE expires < now() - interval '1 hour') "
+             "SELECT count(*) FROM siphon_hosts WHERE expires > now()");
     live = std::max<int64_t>(n.i64(0, 0), 1);
   }
   // Renew every lease this process holds; one that is gone was taken.
   auto sent = Clock::now();
-  Result renewed = exec_locked("UPDATE siphon_apps SET lease_expires = " SIPHON_PG_EXPIRY(
-                                   2) " WHERE lease_owner = $1 RETURNING app, lease_generation",
-                               {{owner_}, {num(lease_ms_)}});
+  Result renewed = exec(db,
+                        "UPDATE siphon_apps SET lease_expires = " SIPHON_PG_EXPIRY(
+                            2) " WHERE lease_owner = $1 RETURNING app, lease_generation",
+                        {{owner_}, {num(lease_ms_)}});
   std::map<std::string, int64_t> mine;
   for (int i = 0; i < renewed.rows(); ++i) mine[renewed.str(i, 0)] = renewed.i64(i, 1);
   std::vector<std::string> to_release;
@@ -575,6 +609,12 @@ void PostgresStateStore::tick() {
   {
     std::lock_guard llock(lease_mu_);
     for (auto it = held_.begin(); it != held_.end();) {
+      // Taken while the renewal ran (claim() on another connection): the
+      // renewal may not have seen it; the next tick does.
+      if (it->second.taken >= sent) {
+        ++it;
+        continue;
+      }
       auto m = mine.find(it->first);
       if (m == mine.end() || m->second != it->second.generation) {
         log_line(LogLevel::kWarn, it->first,
@@ -609,17 +649,17 @@ void PostgresStateStore::tick() {
       generation = it->second.generation;
       held_.erase(it);
     }
-    exec_locked(
-        "UPDATE siphon_apps SET lease_owner = NULL, lease_expires = '-infinity' WHERE app = $1 "
-        "AND lease_owner = $2 AND lease_generation = $3::bigint",
-        {{app}, {owner_}, {num(generation)}});
+    exec(db,
+         "UPDATE siphon_apps SET lease_owner = NULL, lease_expires = '-infinity' WHERE app = $1 "
+         "AND lease_owner = $2 AND lease_generation = $3::bigint",
+         {{app}, {owner_}, {num(generation)}});
     log_line(LogLevel::kDebug, app, "lease given back (over this host's share)");
   }
   if (want == 0) return;
   sent = Clock::now();
   // Free or lapsed leases, in random order so that hosts do not all try the
   // same rows; rows other hosts are claiming now are skipped, not waited for.
-  Result got = exec_locked(
+  Result got = exec(db, 
       "WITH c AS (SELECT app FROM siphon_apps WHERE app = ANY($1::text[]) AND (lease_owner IS "
       "NULL OR lease_expires <= now()) ORDER BY random() LIMIT $2::bigint FOR UPDATE SKIP LOCKED) "
       "UPDATE siphon_apps a SET lease_owner = $3, lease_generation = a.lease_generation + 1, "
@@ -633,7 +673,8 @@ void PostgresStateStore::tick() {
        {this_host_name()}});
   std::lock_guard llock(lease_mu_);
   for (int i = 0; i < got.rows(); ++i) {
-    held_[got.str(i, 0)] = Lease{got.i64(i, 1), sent + std::chrono::milliseconds(lease_ms_)};
+    held_[got.str(i, 0)] =
+        Lease{got.i64(i, 1), sent + std::chrono::milliseconds(lease_ms_), Clock::now()};
     log_line(LogLevel::kDebug, got.str(i, 0),
              "lease taken (generation " + num(got.i64(i, 1)) + ")");
   }

@@ -22,8 +22,11 @@
 // within about two keeper ticks of the others seeing its heartbeat.
 //
 // `siphon once` claims (and afterwards releases) the one lease it needs.
-// Thread-safe: one connection, serialised; it reconnects after the server
-// went away. Messages name the URL without its password.
+// Thread-safe: a pool of up to `connections` connections, each used by one
+// thread at a time and made when first needed, so that the workers' commits
+// do not queue behind one another (the server flushes concurrent commits
+// together); a connection the server dropped is made again by its next
+// statement. Messages name the URL without its password.
 #ifndef SIPHON_HOST_STATE_POSTGRES_STATE_STORE_HPP
 #define SIPHON_HOST_STATE_POSTGRES_STATE_STORE_HPP
 
@@ -47,7 +50,8 @@ class PostgresStateStore : public StateStore {
   // ${file:} references (resolved against `base_dir`); libpq's own
   // PGPASSWORD, PGPASSFILE and ~/.pgpass work too. Throws StateError naming
   // the URL without its password.
-  PostgresStateStore(const std::string& url, const std::string& base_dir, int64_t lease_ms);
+  PostgresStateStore(const std::string& url, const std::string& base_dir, int64_t lease_ms,
+                     size_t connections = 1);
   // Stops the keeper and releases this process's leases, so that other
   // hosts take the apps at once.
   ~PostgresStateStore() override;
@@ -76,6 +80,7 @@ class PostgresStateStore : public StateStore {
   struct Lease {
     int64_t generation = 0;
     Clock::time_point valid_until;  // by this host's steady clock, conservatively
+    Clock::time_point taken;        // when this host learnt it holds the lease
   };
   struct Param {
     std::string value;
@@ -83,14 +88,25 @@ class PostgresStateStore : public StateStore {
     bool binary = false;
   };
   class Result;
+  // One pooled connection, given back to the pool when it goes out of scope.
+  struct Db {
+    Db(PostgresStateStore& s, pg_conn* c) : store(s), conn(c) {}
+    Db(const Db&) = delete;
+    Db& operator=(const Db&) = delete;
+    ~Db();
+    PostgresStateStore& store;
+    pg_conn* conn;  // null until connected
+  };
 
-  void connect_locked();
-  Result exec_locked(const char* sql, const std::vector<Param>& params = {});
-  void create_schema_locked();
+  // Waits for a free connection. Never called with lease_mu_ held.
+  Db connection();
+  void connect(pg_conn*& conn);
+  Result exec(Db& db, const char* sql, const std::vector<Param>& params = {});
+  void create_schema(Db& db);
   void keeper();
   void tick();
   void start_keeper();
-  std::string holder_of_locked(const std::string& app);
+  std::string holder_of(Db& db, const std::string& app);
   std::string fail_text(const std::string& what) const;
 
   std::string url_shown_;
@@ -99,8 +115,14 @@ class PostgresStateStore : public StateStore {
   int64_t lease_ms_;
   std::string owner_;
 
-  std::mutex db_mu_;  // the connection; taken before lease_mu_
-  pg_conn* conn_ = nullptr;
+  // The pool: idle_ holds free connections (null: not connected yet), open_
+  // counts every connection in or out of the pool. A connection is taken
+  // before lease_mu_, never while holding it.
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<pg_conn*> idle_;
+  size_t open_ = 0;
+  size_t max_connections_;
 
   std::mutex lease_mu_;
   std::map<std::string, Lease> held_;

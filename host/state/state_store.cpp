@@ -48,7 +48,9 @@ std::unique_ptr<StateStore> open_state_store(const std::string& spec, const std:
 
 std::unique_ptr<StateStore> open_state_store(const Config& cfg) {
   if (!cfg.state_url.empty())
-    return std::make_unique<PostgresStateStore>(cfg.state_url, cfg.dir, cfg.lease_time_ms);
+    // A connection per worker and one for the lease keeper.
+    return std::make_unique<PostgresStateStore>(cfg.state_url, cfg.dir, cfg.lease_time_ms,
+                                                static_cast<size_t>(cfg.workers) + 1);
   return std::make_unique<SqliteStateStore>(cfg.state_path);
 }
 

@@ -5,6 +5,7 @@
 // that name the URL without its password.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "pg_server.hpp"
@@ -18,8 +19,8 @@ using testing::PgServer;
 
 class PostgresStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<PostgresStateStore> open(int64_t lease_ms = 2000) {
-    return std::make_unique<PostgresStateStore>(url_with_password(), "/", lease_ms);
+  std::unique_ptr<PostgresStateStore> open(int64_t lease_ms = 2000, size_t connections = 1) {
+    return std::make_unique<PostgresStateStore>(url_with_password(), "/", lease_ms, connections);
   }
   std::string url_with_password() const {
     return "postgresql://siphon:" + pg_.password() + "@127.0.0.1:" + std::to_string(pg_.port()) +
@@ -139,6 +140,42 @@ TEST_F(PostgresStoreTest, FleetHostsSplitTheAppsByShare) {
   while (a->leases_held() + b->leases_held() < 9 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(a->leases_held() + b->leases_held(), 9u);
+}
+
+// Workers share one store: their statements run on up to `connections`
+// connections at once, every commit lands, and the pool never grows past its
+// bound, while the keeper renews leases every 100 ms.
+TEST_F(PostgresStoreTest, ConcurrentWorkersShareABoundedPool) {
+  constexpr int kThreads = 6, kCommits = 40;
+  auto store = open(300, 3);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < kCommits; ++i) {
+          std::string app = "w" + std::to_string(t) + "-" + std::to_string(i % 4);
+          if (!store->claim(app, 0).empty()) {
+            ++failures;
+            continue;
+          }
+          store->commit(app, "pos-" + std::to_string(i), 1, 0);
+          store->finish(app, "succeeded", "");
+        }
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(pg_.query("SELECT sum(commits) FROM siphon_apps")[0],
+            std::to_string(kThreads * kCommits));
+  int open_connections = std::stoi(pg_.query(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'siphon' AND pid <> "
+      "pg_backend_pid()")[0]);
+  EXPECT_GE(open_connections, 1);
+  EXPECT_LE(open_connections, 3);
 }
 
 TEST_F(PostgresStoreTest, ImportRefusesToOverwriteCursors) {
