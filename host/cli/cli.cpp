@@ -446,7 +446,9 @@ int cmd_once(const Args& a) {
       for (auto& [n, s] : sinks) s->reopen();
     });
     HttpService http(h.cfg.http);
+    DeliveryPool deliveries(1);
     AppRunner runner(*app, *h.registry.find(app->type), *sinks[app->sink], *state, http, stop);
+    runner.set_delivery_pool(&deliveries);
     if (!runner.begin(since)) {
       std::fprintf(stderr, "app %s: %s\n", app->name.c_str(), runner.error().c_str());
       return 1;
@@ -510,6 +512,7 @@ int cmd_run(const Args& a) {
     });
     HttpService http(h.cfg.http);
     Metrics metrics;
+    DeliveryPool deliveries(static_cast<size_t>(h.cfg.workers));
     Scheduler scheduler(h.cfg.workers, stop);
     size_t enabled = 0;
     std::vector<std::string> names;
@@ -521,6 +524,7 @@ int cmd_run(const Args& a) {
                                                 *state, http, stop);
       runner->set_metrics(
           &metrics.app(app.name, app.type, app.sink, runner->interval_seconds(), now_ms()));
+      runner->set_delivery_pool(&deliveries);
       scheduler.add(std::move(runner));
     }
     // After the apps are known, so the first scrape already lists them all.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <siphon/auth_helpers.hpp>
+#include <stdexcept>
 
 #include "plugin/auth_values.hpp"
 #include "util/clock.hpp"
@@ -21,6 +22,10 @@ AppRunner::AppRunner(const AppConfig& app, const AppTypeInfo& type, Sink& sink, 
   batch_.type = type.type;
   batch_.service = type.service;
   batch_.id_field = type.event_id_field;
+  inflight_batch_.app = app.name;
+  inflight_batch_.type = type.type;
+  inflight_batch_.service = type.service;
+  inflight_batch_.id_field = type.event_id_field;
 }
 
 std::string AppRunner::plugin_name() const {
@@ -29,6 +34,8 @@ std::string AppRunner::plugin_name() const {
 
 AppRunner::~AppRunner() {
   if (running_) abandon();
+  // A delivery uses this runner's page: it must end first.
+  if (inflight_.valid()) inflight_.wait();
 }
 
 int64_t AppRunner::interval_seconds() const {
@@ -171,25 +178,61 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
     start_ms_ =
         st && st->start_override_ms ? *st->start_override_ms : now_ms() - interval_seconds() * 1000;
   }
+  fetch_cursor_ = cursor_;
   log_line(LogLevel::kDebug, app_.name,
            cursor_.empty() ? "run starts at " + rfc3339_ms(start_ms_) : "run resumes from cursor");
   return true;
 }
 
+namespace {
+// The sink holds the page but its cursor could not be saved.
+struct CommitError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+constexpr const char* kNotSaved = "events delivered but the cursor could not be saved: ";
+}  // namespace
+
+bool AppRunner::settle() {
+  if (!inflight_.valid()) return true;
+  try {
+    inflight_.get();
+  } catch (const CommitError& e) {
+    fail(std::string(kNotSaved) + e.what());
+    return false;
+  } catch (const std::exception& e) {
+    if (metrics_) metrics_->sink_error();
+    fail(e.what());
+    return false;
+  }
+  committed(inflight_page_);
+  return true;
+}
+
+void AppRunner::committed(const Page& page) {
+  cursor_ = page.cursor;
+  events_ += page.events;
+  newest_event_ms_ = std::max(newest_event_ms_, page.newest_event_ms);
+  if (metrics_) metrics_->delivered(page.events, page.newest_event_ms);
+}
+
 AppRunner::Step AppRunner::step() {
   if (!running_) return Step::kFailed;
-  PollOutcome out = instance_->poll(cursor_, start_ms_, polls_);
+  PollOutcome out = instance_->poll(fetch_cursor_, start_ms_, polls_);
   ++polls_;
   if (metrics_)
     metrics_->poll(instance_->failure().empty() ? out.status : SIPHON_ERROR,
                    out.status == SIPHON_OK ? static_cast<int64_t>(out.events.size()) : 0,
                    out.status == SIPHON_OK ? out.duplicates_dropped : 0);
+  // Whatever this poll brought, the page already in the sink's hands is
+  // waited for and, when the sink took it, committed.
   if (!instance_->failure().empty()) {
+    settle();
     fail(instance_->failure());
     instance_lost();
     return Step::kFailed;
   }
   if (out.status != SIPHON_OK) {
+    settle();
     // Refused credentials: the next run starts from a fresh instance (new token).
     if (out.status == SIPHON_AUTH_REJECTED) instance_auth_key_.clear();
     std::string kind = out.status == SIPHON_AUTH_REJECTED ? "credentials refused: "
@@ -209,34 +252,53 @@ AppRunner::Step AppRunner::step() {
     } else if (records_.append(batch_, out.events[i], collected_at, why)) {
       continue;
     }
+    settle();
     fail("plugin " + plugin_name() + " returned a bad event (#" + std::to_string(i) +
          " of the page; nothing of the page delivered, cursor kept): " + why);
     return Step::kFailed;
   }
-  try {
-    sink_.deliver(batch_, &stop_);
-  } catch (const std::exception& e) {
-    if (metrics_) metrics_->sink_error();
-    fail(e.what());
-    return Step::kFailed;
+  Page page{out.next_cursor.empty() ? fetch_cursor_ : out.next_cursor,
+            static_cast<int64_t>(out.events.size()), out.newest_event_time_ms};
+  // In order: the previous page is in the sink and committed before this one goes.
+  if (!settle()) return Step::kFailed;
+  bool timed_out = out.has_more && now_ms() >= deadline_ms_;
+  bool more = out.has_more && !timed_out && !stop_.requested();
+  if (more && deliveries_ != nullptr && page.events > 0) {
+    std::swap(batch_, inflight_batch_);
+    inflight_page_ = std::move(page);
+    fetch_cursor_ = inflight_page_.cursor;
+    inflight_ = deliveries_->submit([this] {
+      sink_.deliver(inflight_batch_, &stop_);
+      try {
+        state_.commit(app_.name, inflight_page_.cursor, inflight_page_.events, kClaimTtlMs);
+      } catch (const std::exception& e) {
+        throw CommitError(e.what());
+      }
+    });
+  } else {
+    try {
+      sink_.deliver(batch_, &stop_);
+    } catch (const std::exception& e) {
+      if (metrics_) metrics_->sink_error();
+      fail(e.what());
+      return Step::kFailed;
+    }
+    try {
+      state_.commit(app_.name, page.cursor, page.events, kClaimTtlMs);
+    } catch (const std::exception& e) {
+      fail(std::string(kNotSaved) + e.what());
+      return Step::kFailed;
+    }
+    committed(page);
+    fetch_cursor_ = cursor_;
   }
-  if (!out.next_cursor.empty()) cursor_ = out.next_cursor;
-  try {
-    state_.commit(app_.name, cursor_, static_cast<int64_t>(out.events.size()), kClaimTtlMs);
-  } catch (const std::exception& e) {
-    fail(std::string("events delivered but the cursor could not be saved: ") + e.what());
-    return Step::kFailed;
-  }
-  events_ += static_cast<int64_t>(out.events.size());
-  newest_event_ms_ = std::max(newest_event_ms_, out.newest_event_time_ms);
-  if (metrics_)
-    metrics_->delivered(static_cast<int64_t>(out.events.size()), out.newest_event_time_ms);
-  if (out.has_more && now_ms() >= deadline_ms_) {
+  if (timed_out) {
     log_line(LogLevel::kWarn, app_.name,
              "run_timeout reached with more to poll; the next run continues from the cursor");
-  } else if (out.has_more && !stop_.requested()) {
+  } else if (more) {
     sleep_seconds_ = instance_->sleep_seconds(polls_);
     if (!instance_->failure().empty()) {
+      settle();
       fail(instance_->failure());
       instance_lost();
       return Step::kFailed;
@@ -259,6 +321,8 @@ AppRunner::Step AppRunner::step() {
 
 void AppRunner::abandon() {
   if (!running_) return;
+  // The page in the sink's hands is committed once the sink holds it.
+  if (!settle()) return;
   try {
     state_.finish(app_.name, "partial", "");
   } catch (const std::exception& e) {

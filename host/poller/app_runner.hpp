@@ -4,6 +4,14 @@
 // Each step is one poll, so the scheduler can wait out sleep_seconds without
 // holding a worker. Not thread-safe: the scheduler runs one step of an app at
 // a time.
+//
+// With a DeliveryPool, page k goes to the sink on a pool thread, which
+// commits page k's cursor as soon as the sink holds the page, while the step
+// for page k+1 polls the vendor; that step then waits for page k (delivered
+// and committed) before it hands page k+1 over. Pages reach the sink in
+// order, cursors commit in order, and at most one page is in the sink's
+// hands without its cursor committed (a crash repeats at most that page).
+// The last page of a run is delivered in the step.
 #ifndef SIPHON_HOST_POLLER_APP_RUNNER_HPP
 #define SIPHON_HOST_POLLER_APP_RUNNER_HPP
 
@@ -19,6 +27,7 @@
 #include "plugin/app_instance.hpp"
 #include "plugin/auth_values.hpp"
 #include "plugin/registry.hpp"
+#include "poller/delivery_pool.hpp"
 #include "sink/record.hpp"
 #include "sink/sink.hpp"
 #include "state/state_store.hpp"
@@ -57,6 +66,9 @@ class AppRunner {
   // Where the runs, polls, events and HTTP requests of the app are counted
   // (optional; must outlive the runner).
   void set_metrics(AppMetrics* metrics) { metrics_ = metrics; }
+  // Where pages are delivered while the next one is fetched (optional; must
+  // outlive the runner). Without it each step delivers its own page.
+  void set_delivery_pool(DeliveryPool* pool) { deliveries_ = pool; }
   // Progress of the current run: pages polled, and the newest event time the
   // plugin reported (0 = unknown).
   uint32_t polls_this_run() const { return polls_; }
@@ -70,6 +82,18 @@ class AppRunner {
   std::string plugin_name() const;
   // The app's auth values read and checked now; error_ says why not.
   std::optional<AuthValues> resolve_auth();
+  // A page polled and made into records, waiting for its cursor's commit.
+  struct Page {
+    std::string cursor;  // the cursor to commit once the sink holds the page
+    int64_t events = 0;
+    int64_t newest_event_ms = 0;
+  };
+  // Waits for the page in the sink's hands, if any (delivered and its cursor
+  // committed). False when the sink refused it or the commit failed: the
+  // run failed.
+  bool settle();
+  // Counts a page whose cursor was committed.
+  void committed(const Page& page);
 
   const AppConfig& app_;
   const AppTypeInfo& type_;
@@ -82,14 +106,19 @@ class AppRunner {
   std::unique_ptr<PluginInstance> instance_;
   std::string instance_auth_key_;  // digest of the credentials the instance was made with
   bool running_ = false;
-  std::string cursor_;
+  std::string cursor_;        // the committed cursor
+  std::string fetch_cursor_;  // after the newest page polled (ahead while one is in flight)
   int64_t start_ms_ = 0;
   int64_t deadline_ms_ = 0;  // run_timeout from the run's start
   uint32_t polls_ = 0;
   uint32_t sleep_seconds_ = 0;
   int64_t events_ = 0;
   std::string error_;
-  RecordBatch batch_;  // the page being delivered (reused: no allocation per page)
+  RecordBatch batch_;  // the page being made (reused: no allocation per page)
+  DeliveryPool* deliveries_ = nullptr;
+  RecordBatch inflight_batch_;  // the page in the sink's hands (swapped with batch_)
+  Page inflight_page_;
+  std::future<void> inflight_;  // valid while a page is in the sink's hands
   std::string disabled_;
   int64_t restart_backoff_s_ = 0;  // wait before the next worker start
   int64_t restart_after_ms_ = 0;   // no worker start before this time

@@ -169,6 +169,9 @@ TEST_F(PluginFaults, MaxEventBytesIsConfigurable) {
   EXPECT_EQ(events_of("flaky"), 2u + 3u + 2u) << "the 3000-byte event is under the limit";
 }
 
+// Page 0 is in the sink while page 1 is polled: the crash comes before or
+// after page 0's commit, never past it. Uncommitted, page 0 is the one page
+// the next run repeats.
 TEST_F(PluginFaults, AnInProcessCrashKillsTheHostButCommitsNothingPastDeliveredEvents) {
   configure({{"flaky", "segv", "in-process", "", ""}});
   Result r = dir_.siphon({"once", "flaky"});
@@ -176,7 +179,8 @@ TEST_F(PluginFaults, AnInProcessCrashKillsTheHostButCommitsNothingPastDeliveredE
   EXPECT_EQ(events_of("flaky"), 2u);
   auto st = dir_.state("flaky");
   EXPECT_STREQ(st["status"].GetString(), "failed");
-  EXPECT_STREQ(st["cursor"].GetString(), "1");
+  std::string committed = cursor("flaky");
+  EXPECT_TRUE(committed == "1" || committed == "(none)") << committed;
 }
 
 TEST_F(PluginFaults, IsolatedCrashCostsOnlyItsAppAndTheWorkerRestartsWithBackoff) {
