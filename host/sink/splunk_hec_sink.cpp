@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "util/clock.hpp"
@@ -43,18 +44,45 @@ std::vector<std::pair<std::string, std::string>> SplunkHecSink::headers(
 void SplunkHecSink::deliver(const RecordBatch& batch, StopSignal* stop) {
   if (batch.size() == 0) return;
   SinkSecrets secrets = resolve_secrets();
-  std::vector<int64_t> ack_ids;
-  for_each_batch(batch, [&](size_t first, size_t last) {
-    int64_t id = post_batch(batch, first, last, secrets, stop);
-    if (id >= 0) ack_ids.push_back(id);
-  });
-  if (!ack_ids.empty()) await_acks(batch, std::move(ack_ids), secrets, stop);
+  std::vector<std::pair<size_t, size_t>> ranges;  // [first, last) of each batch to send
+  for_each_batch(batch, [&](size_t first, size_t last) { ranges.emplace_back(first, last); });
+  for (int retry = 0;; ++retry) {
+    std::map<int64_t, std::pair<size_t, size_t>> waiting;  // ackId -> its batch
+    for (const auto& [first, last] : ranges) {
+      int64_t id = post_batch(batch, first, last, secrets, stop);
+      if (id >= 0) waiting[id] = {first, last};
+    }
+    if (waiting.empty()) return;
+    std::vector<int64_t> ids;
+    for (const auto& [id, range] : waiting) ids.push_back(id);
+    std::vector<int64_t> lost = await_acks(batch, std::move(ids), secrets, stop);
+    if (lost.empty()) return;
+    // Not acknowledged in time: the indexers may have lost those events.
+    // Only those batches go again; the acknowledged ones are not repeated.
+    size_t records = 0;
+    ranges.clear();
+    for (int64_t id : lost) {
+      ranges.push_back(waiting[id]);
+      records += waiting[id].second - waiting[id].first;
+    }
+    std::string what = std::to_string(lost.size()) + " batches (" + std::to_string(records) +
+                       " records) of app " + batch.app +
+                       " not acknowledged by the indexers within ack_timeout (" +
+                       std::to_string(config_.ack_timeout_ms / 1000) + " s)";
+    std::string why;
+    if (!http_.backoff(retry, stop, why)) fail(what + ": " + why, secrets);
+    log_line(LogLevel::kWarn, batch.app, "sink " + name() + ": " + what + "; sending them again");
+  }
 }
 
 void SplunkHecSink::send_batch(const RecordBatch& batch, size_t first, size_t last,
                                const SinkSecrets& secrets, StopSignal* stop) {
   int64_t id = post_batch(batch, first, last, secrets, stop);
-  if (id >= 0) await_acks(batch, {id}, secrets, stop);
+  if (id >= 0 && !await_acks(batch, {id}, secrets, stop).empty())
+    fail("batch of " + std::to_string(last - first) + " records of app " + batch.app +
+             " not acknowledged by the indexers within ack_timeout (" +
+             std::to_string(config_.ack_timeout_ms / 1000) + " s)",
+         secrets);
 }
 
 int64_t SplunkHecSink::post_batch(const RecordBatch& batch, size_t first, size_t last,
@@ -92,8 +120,8 @@ int64_t SplunkHecSink::post_batch(const RecordBatch& batch, size_t first, size_t
   return -1;
 }
 
-void SplunkHecSink::await_acks(const RecordBatch& batch, std::vector<int64_t> ids,
-                               const SinkSecrets& secrets, StopSignal* stop) {
+std::vector<int64_t> SplunkHecSink::await_acks(const RecordBatch& batch, std::vector<int64_t> ids,
+                                               const SinkSecrets& secrets, StopSignal* stop) {
   const std::string url = base_url() + "/services/collector/ack";
   const int64_t deadline = now_ms() + config_.ack_timeout_ms;
   int64_t pause_ms = 10;
@@ -116,12 +144,7 @@ void SplunkHecSink::await_acks(const RecordBatch& batch, std::vector<int64_t> id
       auto it = acks.FindMember(key.c_str());
       return it != acks.MemberEnd() && it->value.IsBool() && it->value.GetBool();
     });
-    if (ids.empty()) return;
-    if (now_ms() + pause_ms > deadline)
-      fail(std::to_string(ids.size()) + " batches of app " + batch.app +
-               " not acknowledged by the indexers within ack_timeout (" +
-               std::to_string(config_.ack_timeout_ms / 1000) + " s)",
-           secrets);
+    if (ids.empty() || now_ms() + pause_ms > deadline) return ids;
     if (stop) {
       if (!stop->wait_ms(pause_ms)) fail(what + ": stopped while waiting", secrets);
     } else {

@@ -27,7 +27,9 @@ class SplunkHecSink : public NetworkSink {
   // The channel GUID sent with every request.
   const std::string& channel() const { return channel_; }
 
-  // Sends every batch of the page, then waits for all their ackIds.
+  // Sends every batch of the page, then waits for all their ackIds. Batches
+  // whose ackId is still false after ack_timeout are sent again (only they),
+  // with the host's backoff, up to http.max_retries times.
   void deliver(const RecordBatch& batch, StopSignal* stop = nullptr) override;
 
  protected:
@@ -42,9 +44,10 @@ class SplunkHecSink : public NetworkSink {
   // Posts one batch; returns its ackId, or -1 when the server gave none.
   int64_t post_batch(const RecordBatch& batch, size_t first, size_t last,
                      const SinkSecrets& secrets, StopSignal* stop);
-  // Polls /services/collector/ack until every id is true, or fails.
-  void await_acks(const RecordBatch& batch, std::vector<int64_t> ids, const SinkSecrets& secrets,
-                  StopSignal* stop);
+  // Polls /services/collector/ack until every id is true or ack_timeout
+  // passed; returns the ids still not true.
+  std::vector<int64_t> await_acks(const RecordBatch& batch, std::vector<int64_t> ids,
+                                  const SinkSecrets& secrets, StopSignal* stop);
   std::string channel_;
   std::atomic<bool> told_no_ack_{false};
 };

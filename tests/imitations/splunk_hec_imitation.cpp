@@ -4,6 +4,8 @@
 #include <rapidjson/reader.h>
 #include <rapidjson/stream.h>
 
+#include <cstdint>
+
 namespace siphon::imitation {
 namespace {
 
@@ -27,6 +29,12 @@ void SplunkHecImitation::set_ack_delay_ms(int64_t ms) {
 void SplunkHecImitation::set_acks_lost(bool on) {
   std::lock_guard lock(mu_);
   acks_lost_ = on;
+}
+
+void SplunkHecImitation::lose_requests(int skip, int count) {
+  std::lock_guard lock(mu_);
+  lose_skip_ = skip;
+  lose_count_ = count;
 }
 
 std::vector<std::string> SplunkHecImitation::events() const {
@@ -156,7 +164,15 @@ void SplunkHecImitation::handle(const Request& request, Reply& reply) {
     hec_reply(reply, 400, "No data", 5);
     return;
   }
-  for (auto& e : got) events_.push_back(std::move(e));
+  bool lost = false;
+  if (lose_skip_ > 0) {
+    --lose_skip_;
+  } else if (lose_count_ > 0) {
+    --lose_count_;
+    lost = true;
+  }
+  if (!lost)
+    for (auto& e : got) events_.push_back(std::move(e));
   batch_faults_.served();
   if (!ack) {
     hec_reply(reply, 200, "Success", 0);
@@ -164,7 +180,7 @@ void SplunkHecImitation::handle(const Request& request, Reply& reply) {
   }
   Channel& ch = channels_[channel];
   int64_t id = ch.next_ack++;
-  ch.ready_at_ms[id] = now_ms() + ack_delay_ms_;
+  ch.ready_at_ms[id] = lost ? INT64_MAX : now_ms() + ack_delay_ms_;
   reply.body = "{\"text\":\"Success\",\"code\":0,\"ackId\":" + std::to_string(id) + "}";
 }
 

@@ -15,7 +15,8 @@
 //        without it, {"text":"Success","code":0}.
 //   POST /services/collector/ack     same token and channel rules; body
 //        {"acks":[N,...]} -> {"acks":{"N":true|false}}: an ackId turns true
-//        ack_delay after its request (never, while acks are lost).
+//        ack_delay after its request (never, while acks are lost, nor for a
+//        request whose events an indexer lost: those are not kept).
 //
 // 503 {"text":"Server is busy","code":9} and other faults come from the
 // base class. Thread-safe.
@@ -41,6 +42,10 @@ class SplunkHecImitation : public Imitation {
   void set_ack_delay_ms(int64_t ms);
   // While on, no ackId ever turns true (an indexer lost the data).
   void set_acks_lost(bool on);
+  // The event requests after the next `skip` ones lose their events, `count`
+  // of them: each is answered with an ackId that never turns true, and its
+  // events are not kept (an indexer failed before indexing them).
+  void lose_requests(int skip, int count);
   // The HEC event objects received (each as sent), in arrival order.
   std::vector<std::string> events() const;
   // ackIds asked about so far (one count per id per ack request), channels seen.
@@ -70,6 +75,8 @@ class SplunkHecImitation : public Imitation {
   std::map<std::string, bool> tokens_;
   int64_t ack_delay_ms_ = 0;
   bool acks_lost_ = false;
+  int lose_skip_ = 0;
+  int lose_count_ = 0;
   std::vector<std::string> events_;
   std::map<std::string, Channel> channels_;
   size_t ack_queries_ = 0;

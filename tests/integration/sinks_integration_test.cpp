@@ -481,6 +481,33 @@ TEST_F(SinkTypeTest, HecAckThatNeverTurnsTrueFailsTheRunAfterAckTimeoutKeepingTh
   expect_cursor_not_moved();
 }
 
+// An indexer that lost two batches: only those two are sent again, once
+// ack_timeout passed; the acknowledged batches of the page are not repeated.
+TEST_F(SinkTypeTest, HecBatchesNotAcknowledgedInTimeAreSentAgainAloneAndNothingRepeats) {
+  SplunkHecImitation hec;
+  hec.add_token(kHecToken, true);
+  hec.lose_requests(1, 2);
+  hec.start();
+  configure_hec(hec, "    ack_timeout: 1s\n    batch_size: 10\n");
+  Result r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, int> ids;
+  for (const auto& text : hec.events()) {
+    rapidjson::Document e;
+    e.Parse(text.c_str());
+    ++ids[e["event"]["event"]["event_id"].GetString()];
+  }
+  EXPECT_EQ(ids.size(), kEvents);
+  for (const auto& [id, n] : ids) EXPECT_EQ(n, 1) << id;
+  EXPECT_NE(r.err.find("2 batches (20 records) of app corp-box not acknowledged by the indexers "
+                       "within ack_timeout (1 s); sending them again"),
+            std::string::npos)
+      << r.err;
+  auto st = dir_.state("corp-box");
+  EXPECT_STREQ(st["status"].GetString(), "succeeded");
+  EXPECT_EQ(st["events_total"].GetInt(), static_cast<int>(kEvents));
+}
+
 TEST_F(SinkTypeTest, HecWithoutAckIdTakesTheTwoHundredAndSaysSoOnce) {
   SplunkHecImitation hec;
   hec.add_token(kHecToken, false);
