@@ -220,7 +220,7 @@ siphon_status HttpService::send(const HttpRequest& request, HttpResponse& respon
     std::string target = uri.getPathEtc();
     if (target.empty()) target = "/";
     siphon_status st = send_with_retries(origin, current, target, response, stop, pol);
-    if (st != SIPHON_OK || !is_redirect(response.status)) return st;
+    if (st != SIPHON_OK || !is_redirect(response.status) || !pol.follow_redirects) return st;
     std::string location = header_value(response, "Location");
     if (location.empty()) return SIPHON_OK;  // nothing to follow: the plugin sees the 3xx
     if (hops >= kMaxRedirects) {

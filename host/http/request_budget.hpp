@@ -29,6 +29,9 @@ struct RequestPolicy {
   double requests_per_second = 0;  // 0 = no steady limit
   int64_t deadline_ms = 0;         // wall-clock end of the run; 0 = none
   AppMetrics* metrics = nullptr;   // where the app's requests are counted; null = nowhere
+  // false: a 3xx is returned as it came (a sink's POST that a 301/302 would
+  // turn into a GET must not pass for delivered).
+  bool follow_redirects = true;
 };
 
 class RequestBudgets {

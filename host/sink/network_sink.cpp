@@ -1,6 +1,7 @@
 #include "sink/network_sink.hpp"
 
 #include <Poco/DeflatingStream.h>
+#include <Poco/String.h>
 
 #include <sstream>
 
@@ -106,6 +107,17 @@ std::string gzip(const std::string& body) {
   return out.str();
 }
 
+// A sink's answer that points elsewhere: never followed (a 301/302 turns a
+// POST into a GET, whose 200 would pass for an acknowledgement).
+std::string redirected(const std::string& url, const HttpResponse& resp) {
+  std::string location;
+  for (const auto& [k, v] : resp.headers)
+    if (Poco::icompare(k, "Location") == 0) location = v;
+  return url + " answered HTTP " + std::to_string(resp.status) + " redirecting to " +
+         (location.empty() ? std::string("nowhere") : body_excerpt(location)) +
+         "; sinks do not follow redirects: set the sink's url to the address it redirects to";
+}
+
 }  // namespace
 
 HttpResponse NetworkSink::post(const std::string& url,
@@ -123,10 +135,14 @@ HttpResponse NetworkSink::post(const std::string& url,
     req.body = body;
   }
   HttpResponse resp;
-  siphon_status st = http_.send(req, resp, stop);
+  RequestPolicy no_redirects;
+  no_redirects.follow_redirects = false;
+  siphon_status st = http_.send(req, resp, stop, &no_redirects);
   if (st == SIPHON_RETRY_LATER)
     fail(what + " not acknowledged: " + url + " unavailable: " + resp.error, secrets);
   if (st != SIPHON_OK) fail(what + " not delivered: " + url + ": " + resp.error, secrets);
+  if (resp.status >= 300 && resp.status <= 399)
+    fail(what + " not delivered: " + redirected(url, resp), secrets);
   return resp;
 }
 
@@ -142,9 +158,12 @@ HttpResponse NetworkSink::probe_request(const std::string& method, const std::st
   // A deadline already reached: no retry wait is taken, one attempt only.
   RequestPolicy once;
   once.deadline_ms = now_ms() + 1;
+  once.follow_redirects = false;
   siphon_status st = http_.send(req, resp, nullptr, &once);
   if (st != SIPHON_OK && resp.error.empty()) resp.error = "no answer";
   if (st == SIPHON_OK) resp.error.clear();
+  if (st == SIPHON_OK && resp.status >= 300 && resp.status <= 399)
+    resp.error = redirected(url, resp);
   return resp;
 }
 

@@ -421,6 +421,30 @@ TEST_F(SinkTypeTest, HttpPermanentRefusalFailsTheRunNamingTheStatusAndKeepsTheCu
   expect_cursor_not_moved();
 }
 
+// A 302 would turn the POST into a GET whose 200 is no delivery: the
+// redirect is not followed and the run fails, naming where it pointed.
+TEST_F(SinkTypeTest, HttpSinkRedirectIsNotFollowedAndTheRunFailsKeepingTheCursor) {
+  HttpCollectorImitation collector;
+  collector.start();
+  Fault moved;
+  moved.status = 302;
+  moved.headers = {{"Location", "/ingest-v2"}};
+  moved.body = "{}";
+  collector.inject(moved);
+  configure("  - name: net\n    type: http\n    url: " + collector.base_url() + "/ingest\n");
+  Result r = once();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("answered HTTP 302 redirecting to /ingest-v2; sinks do not follow "
+                       "redirects"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(collector.requests(), 1u) << "nothing was sent to the redirect's target";
+  expect_cursor_not_moved();
+  r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(collector.lines().size(), kEvents);
+}
+
 TEST_F(SinkTypeTest, HttpGzipAndBatchSizeShapeEveryRequest) {
   HttpCollectorImitation collector;
   collector.start();
