@@ -1,12 +1,14 @@
 #include "plugin/app_instance.hpp"
 
+#include <Poco/Runnable.h>
+#include <Poco/ThreadPool.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include "config/duration.hpp"
 #include "plugin/isolated_instance.hpp"
@@ -22,6 +24,29 @@ int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// One plugin call on a pool thread; it deletes itself when the call returns
+// (an abandoned call never does, and keeps what it needs alive).
+class CallJob : public Poco::Runnable {
+ public:
+  explicit CallJob(std::function<void()> fn) : fn_(std::move(fn)) {}
+  void run() override {
+    fn_();
+    delete this;
+  }
+
+ private:
+  std::function<void()> fn_;
+};
+
+// The threads bounded plugin calls run on: an idle one is reused, a new one
+// made when all are busy (a call that never returns keeps its thread), and
+// threads idle for a minute end. Never destroyed: at exit a thread may still
+// be inside an abandoned call.
+Poco::ThreadPool& call_threads() {
+  static Poco::ThreadPool* pool = new Poco::ThreadPool("plugin-call", 1, 1 << 16, 60);
+  return *pool;
 }
 
 }  // namespace
@@ -121,14 +146,21 @@ bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& cal
     body(*call);
     return true;
   }
-  std::thread([call, body] {
+  auto job = std::make_unique<CallJob>([call, body] {
     body(*call);
     {
       std::lock_guard lock(call->mu);
       call->done = true;
     }
     call->cv.notify_all();
-  }).detach();
+  });
+  try {
+    call_threads().start(*job);
+    (void)job.release();  // the job deletes itself
+  } catch (const Poco::Exception& e) {
+    failure_ = "app " + host_->app_name + ": no thread for a plugin call: " + e.displayText();
+    return false;
+  }
   int64_t deadline = steady_ms() + timeout_ms_;
   int64_t stop_deadline = -1;
   bool stopping = false;

@@ -95,7 +95,7 @@ class AppInstance : public PluginInstance {
   static void log_cb(siphon_host* host, int32_t level, const char* message);
   static int64_t now_cb(siphon_host* host);
   std::string plugin_error() const;
-  // Runs `fn` (one plugin call) on a thread of its own and waits for it up to
+  // Runs `fn` (one plugin call) on a pooled thread and waits for it up to
   // the app's poll_timeout. False when it did not return in time: the
   // instance is then abandoned for good.
   bool run_bounded(const char* what, const std::shared_ptr<Call>& call,

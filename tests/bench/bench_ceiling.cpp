@@ -4,8 +4,9 @@
 // parses each body with RapidJSON and appends each event as one JSON line to
 // a file, one write per page; nothing else (no state, no record envelope).
 //
-//   siphon-bench-ceiling BASE_URL TOKEN OUT_FILE [--sync]
+//   siphon-bench-ceiling BASE_URL TOKEN OUT_FILE [--sync] [--limit N]
 // --sync: fdatasync after each page's write, as Siphon's default sink does.
+// --limit: events per page (default 500, Box's largest).
 // Prints {"events":N,"pages":P} when the stream has no more events.
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -23,11 +24,23 @@
 #include <string>
 
 int main(int argc, char** argv) {
-  if (argc < 4 || argc > 5 || (argc == 5 && std::strcmp(argv[4], "--sync") != 0)) {
-    std::fprintf(stderr, "usage: siphon-bench-ceiling BASE_URL TOKEN OUT_FILE [--sync]\n");
+  bool sync = false;
+  std::string limit = "500";
+  bool usage = argc < 4;
+  for (int i = 4; i < argc && !usage; ++i) {
+    if (std::strcmp(argv[i], "--sync") == 0) {
+      sync = true;
+    } else if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+      limit = argv[++i];
+    } else {
+      usage = true;
+    }
+  }
+  if (usage) {
+    std::fprintf(stderr,
+                 "usage: siphon-bench-ceiling BASE_URL TOKEN OUT_FILE [--sync] [--limit N]\n");
     return 2;
   }
-  const bool sync = argc == 5;
   try {
     Poco::URI base(argv[1]);
     Poco::Net::HTTPClientSession session(base.getHost(), base.getPort());
@@ -43,7 +56,8 @@ int main(int argc, char** argv) {
     size_t events = 0, pages = 0;
     for (;;) {
       Poco::Net::HTTPRequest req(
-          "GET", "/2.0/events?stream_type=admin_logs&limit=500&stream_position=" + position,
+          "GET",
+          "/2.0/events?stream_type=admin_logs&limit=" + limit + "&stream_position=" + position,
           Poco::Net::HTTPMessage::HTTP_1_1);
       req.set("Authorization", auth);
       req.setKeepAlive(true);
