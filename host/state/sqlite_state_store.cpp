@@ -24,7 +24,24 @@ class Stmt {
     if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
       throw StateError(where(db) + sqlite3_errmsg(db));
   }
-  ~Stmt() { sqlite3_finalize(st_); }
+  // A statement prepared once and kept in `cache` (finalized by its owner),
+  // for the statements of every poll.
+  Stmt(sqlite3* db, const char* sql, sqlite3_stmt*& cache) : db_(db), kept_(true) {
+    if (!cache &&
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &cache, nullptr) != SQLITE_OK)
+      throw StateError(where(db) + sqlite3_errmsg(db));
+    st_ = cache;
+  }
+  ~Stmt() {
+    if (kept_) {
+      sqlite3_reset(st_);
+      sqlite3_clear_bindings(st_);
+    } else {
+      sqlite3_finalize(st_);
+    }
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
   Stmt& text(int i, const std::string& v) {
     sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -55,6 +72,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* st_ = nullptr;
+  bool kept_ = false;
 };
 
 constexpr const char* kSelect =
@@ -83,7 +101,8 @@ AppState read_row(Stmt& s) {
 
 }  // namespace
 
-SqliteStateStore::SqliteStateStore(const std::string& path) : path_(path) {
+SqliteStateStore::SqliteStateStore(const std::string& path)
+    : path_(path), pid_(::getpid()), host_(this_host_name()) {
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -111,6 +130,7 @@ SqliteStateStore::SqliteStateStore(const std::string& path) : path_(path) {
 }
 
 SqliteStateStore::~SqliteStateStore() {
+  sqlite3_finalize(commit_stmt_);
   if (db_) sqlite3_close(db_);
 }
 
@@ -195,8 +215,7 @@ std::string SqliteStateStore::claim(const std::string& app, int64_t ttl_ms) {
     q.text(1, app);
     if (q.step()) {
       AppState cur = read_row(q);
-      bool mine =
-          cur.holder_pid == static_cast<int64_t>(::getpid()) && cur.holder_host == this_host_name();
+      bool mine = cur.holder_pid == pid_ && cur.holder_host == host_;
       if (!mine && holder_alive(cur, now)) {
         exec("ROLLBACK");
         return "pid " + std::to_string(cur.holder_pid) + " on " + cur.holder_host + " until " +
@@ -210,7 +229,7 @@ std::string SqliteStateStore::claim(const std::string& app, int64_t ttl_ms) {
            "last_run_start_ms=excluded.last_run_start_ms, events_last_run=0, polls_last_run=0, "
            "holder_pid=excluded.holder_pid, holder_host=excluded.holder_host, "
            "claim_expires_ms=excluded.claim_expires_ms, last_error=''");
-    u.text(1, app).integer(2, now).integer(3, ::getpid()).text(4, this_host_name());
+    u.text(1, app).integer(2, now).integer(3, pid_).text(4, host_);
     u.integer(5, now + ttl_ms);
     u.step();
     exec("COMMIT");
@@ -227,10 +246,11 @@ void SqliteStateStore::commit(const std::string& app, const std::string& cursor,
   Stmt u(db_,
          "UPDATE apps SET cursor=?, start_override_ms=NULL, events_last_run=events_last_run+?, "
          "polls_last_run=polls_last_run+1, events_total=events_total+?, claim_expires_ms=? "
-         "WHERE app=? AND holder_pid=? AND holder_host=?");
+         "WHERE app=? AND holder_pid=? AND holder_host=?",
+         commit_stmt_);
   u.text(1, cursor).integer(2, events).integer(3, events).integer(4, now_ms() + ttl_ms);
   // Only the claim's holder commits: not after finish, nor after another process took over.
-  u.text(5, app).integer(6, ::getpid()).text(7, this_host_name());
+  u.text(5, app).integer(6, pid_).text(7, host_);
   u.step();
   if (sqlite3_changes(db_) != 1) throw StateError(where(db_) + "app " + app + " is not claimed");
 }

@@ -14,6 +14,7 @@
 #include "state/state_store.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace siphon {
 
@@ -39,7 +40,10 @@ class SqliteStateStore : public StateStore {
   void check_integrity();
   void migrate();
   std::string path_;
+  int64_t pid_;       // this process, as claims record it
+  std::string host_;  // this host's name, as claims record it
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* commit_stmt_ = nullptr;  // the commit of every poll, prepared once
   std::mutex mu_;
 };
 
