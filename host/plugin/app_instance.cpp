@@ -83,6 +83,10 @@ struct AppInstance::Call {
   std::string cursor;
   siphon_poll_args poll_args{};
   siphon_poll_result result{};
+  std::string plugin_error;  // last_error after a failed poll (not redacted)
+  PollOutcome outcome;
+  std::string page;  // the page's events, copied when sleep_seconds was asked too
+  bool asked_sleep = false;
   // sleep_seconds
   uint32_t polls_done = 0;
   uint32_t seconds = 0;
@@ -211,9 +215,55 @@ std::string AppInstance::create(bool validate_only) {
   return "";
 }
 
+namespace {
+
+// Reads what a successful poll returned into `out` (views into the plugin's
+// buffers); out.status says whether the result holds together.
+void read_poll_result(const siphon_poll_result& result, PollOutcome& out) {
+  out.status = SIPHON_OK;
+  if (!SIPHON_HAS_MEMBER(siphon_poll_result, has_more, result.struct_size)) {
+    out.status = SIPHON_ERROR;
+    out.error = "plugin returned an incomplete poll result (struct_size " +
+                std::to_string(result.struct_size) + ")";
+    return;
+  }
+  if (result.event_count > 0 && (result.events_buf == nullptr || result.event_offsets == nullptr)) {
+    out.status = SIPHON_ERROR;
+    out.error = "plugin returned events without a buffer";
+    return;
+  }
+  out.events.reserve(result.event_count);
+  for (uint32_t i = 0; i < result.event_count; ++i) {
+    uint64_t a = result.event_offsets[i], b = result.event_offsets[i + 1];
+    if (b < a) {
+      out.status = SIPHON_ERROR;
+      out.error = "plugin returned event offsets out of order";
+      return;
+    }
+    out.events.emplace_back(result.events_buf + a, b - a);
+  }
+  if (result.next_cursor_len > SIPHON_MAX_CURSOR_BYTES) {
+    out.status = SIPHON_ERROR;
+    out.error = "plugin returned a cursor of " + std::to_string(result.next_cursor_len) +
+                " bytes (limit " + std::to_string(SIPHON_MAX_CURSOR_BYTES) + ")";
+    return;
+  }
+  if (result.next_cursor && result.next_cursor_len)
+    out.next_cursor.assign(result.next_cursor, result.next_cursor_len);
+  out.has_more = result.has_more != 0;
+  // Members of ABI 1.1, absent from the results of older plugins.
+  if (SIPHON_HAS_MEMBER(siphon_poll_result, newest_event_time_ms, result.struct_size))
+    out.newest_event_time_ms = std::max<int64_t>(result.newest_event_time_ms, 0);
+  if (SIPHON_HAS_MEMBER(siphon_poll_result, duplicates_dropped, result.struct_size))
+    out.duplicates_dropped = result.duplicates_dropped;
+}
+
+}  // namespace
+
 PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
                               uint32_t poll_index) {
   PollOutcome out;
+  prefetched_sleep_.reset();
   if (!failure_.empty() || instance_ == nullptr) {
     out.error = failure_.empty() ? "no instance" : failure_;
     return out;
@@ -228,8 +278,32 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
   args.poll_index = poll_index;
   const siphon_app_type* c = c_;
   siphon_instance* inst = instance_;
-  if (!run_bounded("poll", call,
-                   [c, inst](Call& k) { k.status = c->poll(inst, &k.poll_args, &k.result); })) {
+  // One hand-off per poll: when more pages wait, the same call also asks
+  // sleep_seconds, after copying the page (the next call on the instance
+  // ends what the plugin returned).
+  if (!run_bounded("poll", call, [c, inst, poll_index](Call& k) {
+        k.status = c->poll(inst, &k.poll_args, &k.result);
+        if (k.status != SIPHON_OK) {
+          const char* e = c->last_error(inst);
+          k.plugin_error = e && *e ? e : "no reason given";
+          return;
+        }
+        read_poll_result(k.result, k.outcome);
+        if (k.outcome.status != SIPHON_OK || !k.outcome.has_more) return;
+        if (!k.outcome.events.empty()) {
+          const char* first = k.outcome.events.front().data();
+          const char* last = k.outcome.events.back().data() + k.outcome.events.back().size();
+          k.page.assign(first, static_cast<size_t>(last - first));
+          for (auto& e : k.outcome.events)
+            e = std::string_view(k.page.data() + (e.data() - first), e.size());
+        }
+        try {
+          k.seconds = c->sleep_seconds(inst, poll_index + 1);
+        } catch (...) {
+          k.seconds = 0;
+        }
+        k.asked_sleep = true;
+      })) {
     out.error = failure_;
     return out;
   }
@@ -237,52 +311,24 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
     out.error = host_->redactor.apply(call->thrown);
     return out;
   }
-  out.status = call->status;
-  const siphon_poll_result& result = call->result;
-  if (out.status != SIPHON_OK) {
-    out.error = plugin_error();
+  if (call->status != SIPHON_OK) {
+    out.status = call->status;
+    out.error = host_->redactor.apply(call->plugin_error);
     return out;
   }
-  if (!SIPHON_HAS_MEMBER(siphon_poll_result, has_more, result.struct_size)) {
-    out.status = SIPHON_ERROR;
-    out.error = "plugin returned an incomplete poll result (struct_size " +
-                std::to_string(result.struct_size) + ")";
-    return out;
-  }
-  if (result.event_count > 0 && (result.events_buf == nullptr || result.event_offsets == nullptr)) {
-    out.status = SIPHON_ERROR;
-    out.error = "plugin returned events without a buffer";
-    return out;
-  }
-  out.events.reserve(result.event_count);
-  for (uint32_t i = 0; i < result.event_count; ++i) {
-    uint64_t a = result.event_offsets[i], b = result.event_offsets[i + 1];
-    if (b < a) {
-      out.status = SIPHON_ERROR;
-      out.error = "plugin returned event offsets out of order";
-      return out;
-    }
-    out.events.emplace_back(result.events_buf + a, b - a);
-  }
-  if (result.next_cursor_len > SIPHON_MAX_CURSOR_BYTES) {
-    out.status = SIPHON_ERROR;
-    out.error = "plugin returned a cursor of " + std::to_string(result.next_cursor_len) +
-                " bytes (limit " + std::to_string(SIPHON_MAX_CURSOR_BYTES) + ")";
-    return out;
-  }
-  if (result.next_cursor && result.next_cursor_len)
-    out.next_cursor.assign(result.next_cursor, result.next_cursor_len);
-  out.has_more = result.has_more != 0;
-  // Members of ABI 1.1, absent from the results of older plugins.
-  if (SIPHON_HAS_MEMBER(siphon_poll_result, newest_event_time_ms, result.struct_size))
-    out.newest_event_time_ms = std::max<int64_t>(result.newest_event_time_ms, 0);
-  if (SIPHON_HAS_MEMBER(siphon_poll_result, duplicates_dropped, result.struct_size))
-    out.duplicates_dropped = result.duplicates_dropped;
-  return out;
+  if (call->asked_sleep) prefetched_sleep_ = std::make_pair(poll_index + 1, call->seconds);
+  // The outcome's views point into the plugin's buffers or the call's copy.
+  last_poll_ = call;
+  return std::move(call->outcome);
 }
 
 uint32_t AppInstance::sleep_seconds(uint32_t polls_done) {
   if (!failure_.empty() || instance_ == nullptr) return 0;
+  if (prefetched_sleep_ && prefetched_sleep_->first == polls_done) {
+    uint32_t seconds = prefetched_sleep_->second;
+    prefetched_sleep_.reset();
+    return seconds;
+  }
   auto call = std::make_shared<Call>();
   call->polls_done = polls_done;
   const siphon_app_type* c = c_;

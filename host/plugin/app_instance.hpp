@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -113,6 +114,8 @@ class AppInstance : public PluginInstance {
   siphon_instance* instance_ = nullptr;
   std::string failure_;
   std::shared_ptr<boost::dll::shared_library> library_;
+  std::shared_ptr<Call> last_poll_;  // holds the page the last poll's outcome points into
+  std::optional<std::pair<uint32_t, uint32_t>> prefetched_sleep_;  // polls_done -> seconds
 };
 
 // Makes the instance the app's `isolation` asks for (not yet created).

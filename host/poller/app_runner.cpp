@@ -263,7 +263,7 @@ AppRunner::Step AppRunner::step() {
   if (!settle()) return Step::kFailed;
   bool timed_out = out.has_more && now_ms() >= deadline_ms_;
   bool more = out.has_more && !timed_out && !stop_.requested();
-  if (more && deliveries_ != nullptr && page.events > 0) {
+  if (more && deliveries_ != nullptr && page.events > 0 && sink_.slow_delivery()) {
     std::swap(batch_, inflight_batch_);
     inflight_page_ = std::move(page);
     fetch_cursor_ = inflight_page_.cursor;

@@ -11,7 +11,8 @@
 // and committed) before it hands page k+1 over. Pages reach the sink in
 // order, cursors commit in order, and at most one page is in the sink's
 // hands without its cursor committed (a crash repeats at most that page).
-// The last page of a run is delivered in the step.
+// The last page of a run, and every page of a sink whose delivery is a copy
+// into memory (Sink::slow_delivery), is delivered in the step.
 #ifndef SIPHON_HOST_POLLER_APP_RUNNER_HPP
 #define SIPHON_HOST_POLLER_APP_RUNNER_HPP
 

@@ -40,6 +40,10 @@ class Sink {
   // For `siphon check --sinks`: connects (without delivering anything) and
   // returns a one-line report; sets `ok` false when the sink is unusable.
   virtual std::string probe(bool& ok) = 0;
+  // Whether delivery takes long enough (a network round trip, an fdatasync)
+  // to be worth running while the app polls its next page. False where it is
+  // a copy into memory: handing it to another thread would cost more.
+  virtual bool slow_delivery() const { return true; }
 
  protected:
   explicit Sink(std::string name) : name_(std::move(name)) {}
@@ -71,6 +75,7 @@ class FileSink : public LineSink {
   ~FileSink() override;
   void reopen() override;
   std::string probe(bool& ok) override;
+  bool slow_delivery() const override { return sync_; }
 
  protected:
   void write_locked(const std::string& lines) override;
