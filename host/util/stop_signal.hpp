@@ -23,6 +23,7 @@ class StopSignal {
   bool requested() const { return stopped_.load(); }
   // Waits up to `ms`; returns false when a stop cut the wait short.
   bool wait_ms(int64_t ms) {
+    if (ms <= 0) return !stopped_.load();  // no wait, no system call
     std::unique_lock lock(mu_);
     return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopped_.load(); });
   }
