@@ -3,6 +3,9 @@
 // records (the host's pass-through design, and a parse-and-rewrite design for
 // comparison), writing a page of records to a file sink, and validating auth
 // values against their regexes. Throughput is reported per event or byte.
+// And the host's per-poll work beside the events: the cursor commit to the
+// SQLite state, and a page of 50 (OneLogin's page size) through records and
+// a file sink, reported per poll.
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -19,6 +22,7 @@
 #include "cli/validate.hpp"
 #include "sink/record.hpp"
 #include "sink/sink.hpp"
+#include "state/sqlite_state_store.hpp"
 
 namespace {
 
@@ -211,6 +215,65 @@ void BM_FileSinkDeliver(benchmark::State& state) {
   set_counters(state, kMaxLimit, lines.size());
 }
 BENCHMARK(BM_FileSinkDeliver)->Arg(0)->Arg(1)->ArgName("sync");
+
+// The commit after every poll: one UPDATE in the SQLite state (WAL,
+// synchronous=NORMAL), as `siphon once` makes it.
+void BM_StateCommitPerPoll(benchmark::State& state) {
+  char dir[] = "/tmp/siphon-micro-bench-XXXXXX";
+  if (::mkdtemp(dir) == nullptr) {
+    state.SkipWithError("cannot create a temporary folder");
+    return;
+  }
+  const std::string path = std::string(dir) + "/state.db";
+  {
+    siphon::SqliteStateStore store(path);
+    if (!store.claim("bench", 3600 * 1000).empty()) state.SkipWithError("cannot claim");
+    int64_t n = 0;
+    for (auto _ : state)
+      store.commit("bench", "{\"stream_position\":\"" + std::to_string(++n) + "\"}", 50,
+                   3600 * 1000);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+  ::rmdir(dir);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StateCommitPerPoll);
+
+// A page of 50 events made into records and written to a file sink
+// (sync: false), per poll: the host's share of a poll besides HTTP, the
+// plugin and the commit.
+void BM_Page50RecordsToFile(benchmark::State& state) {
+  constexpr size_t kPage = 50;
+  char path[] = "/tmp/siphon-micro-bench-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) {
+    state.SkipWithError("cannot create a temporary file");
+    return;
+  }
+  ::close(fd);
+  siphon::RecordWriter writer("bench", "onelogin_events", "onelogin");
+  siphon::RecordBatch batch;
+  std::string why;
+  {
+    siphon::FileSink sink("bench", path, false);
+    int64_t n = 0;
+    for (auto _ : state) {
+      batch.clear();
+      for (size_t i = 0; i < kPage; ++i)
+        if (!writer.append(batch, events()[i], "2026-11-27T17:00:00.123Z", why))
+          state.SkipWithError(why.c_str());
+      sink.deliver(batch);
+      if (++n % 1024 == 0) {  // keep the file small
+        state.PauseTiming();
+        if (::truncate(path, 0) != 0) state.SkipWithError("cannot truncate");
+        state.ResumeTiming();
+      }
+    }
+  }
+  ::unlink(path);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Page50RecordsToFile);
 
 // The auth check `siphon check` and every run start do: a whole-value PCRE
 // match (Box's key-file regex over a 2 KB document; Duo's host name).
