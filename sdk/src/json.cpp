@@ -82,8 +82,9 @@ const char* name_of(const Array*) { return "is not an array"; }
 const char* name_of(const Object*) { return "is not an object"; }
 const char* name_of(const Any*) { return "is missing"; }
 
-void fail(std::string_view path, const char* problem) {
-  throw Error("member " + std::string(path.empty() ? "(the document)" : path) + " " + problem);
+void fail(std::string_view where, std::string_view path, const char* problem) {
+  throw Error((where.empty() ? "" : std::string(where) + ": ") + "member " +
+              std::string(path.empty() ? "(the document)" : path) + " " + problem);
 }
 
 }  // namespace detail

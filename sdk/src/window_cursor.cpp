@@ -145,6 +145,8 @@ void WindowCursor::note(int64_t time, const std::string& id) {
 
 bool WindowCursor::take(Logs& logs, const rapidjson::Value& record, const std::string& id,
                         std::optional<int64_t> time) {
+  if (!record.IsObject())
+    throw Error(format_.app_type + ": an item of the page is not a JSON object");
   if (!fresh(id)) {
     ++logs.duplicates_dropped;
     return false;

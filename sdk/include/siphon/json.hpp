@@ -84,17 +84,18 @@ const char* name_of(const bool*);
 const char* name_of(const Array*);
 const char* name_of(const Object*);
 const char* name_of(const Any*);
-[[noreturn]] void fail(std::string_view path, const char* problem);
+[[noreturn]] void fail(std::string_view where, std::string_view path, const char* problem);
 }  // namespace detail
 
 // The member at `path` as T; throws siphon::Error naming the path when it is
 // missing, null, or not a T.
+// `where`, when given, prefixes the error ("GET /logs: member data is missing").
 template <class T>
-T get(const rapidjson::Value& value, std::string_view path) {
+T get(const rapidjson::Value& value, std::string_view path, std::string_view where = "") {
   const rapidjson::Value* v = at(value, path);
-  if (v == nullptr) detail::fail(path, "is missing");
+  if (v == nullptr) detail::fail(where, path, "is missing");
   T out{};
-  if (!detail::convert(*v, out)) detail::fail(path, detail::name_of(&out));
+  if (!detail::convert(*v, out)) detail::fail(where, path, detail::name_of(&out));
   return out;
 }
 

@@ -118,7 +118,8 @@ class WindowCursor {
   // Notes a delivered record's time and id.
   void note(int64_t time, const std::string& id);
   // fresh() + Logs::add + note() + Logs::event_time, counting a duplicate in
-  // logs.duplicates_dropped. Returns whether the record was added.
+  // logs.duplicates_dropped. Returns whether the record was added. Throws
+  // siphon::Error when the record is not a JSON object.
   bool take(Logs& logs, const rapidjson::Value& record, const std::string& id,
             std::optional<int64_t> time);
 

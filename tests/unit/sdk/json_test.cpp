@@ -41,6 +41,8 @@ TEST(Json, GetErrorsNameThePathAndTheProblem) {
   EXPECT_EQ(error_of([&] { json::get<json::Array>(d, "a"); }), "member a is not an array");
   EXPECT_EQ(error_of([&] { json::get<int64_t>(d, "list.3"); }), "member list.3 is missing");
   EXPECT_EQ(error_of([&] { json::get<std::string>(d, "a.b.c"); }), "member a.b.c is missing");
+  EXPECT_EQ(error_of([&] { json::get<json::Array>(d, "data", "GET /logs"); }),
+            "GET /logs: member data is missing");
 }
 
 TEST(Json, FindIsEmptyForAbsentNullOrOtherTypes) {

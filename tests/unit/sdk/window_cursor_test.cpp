@@ -119,6 +119,24 @@ TEST(WindowCursor, ReadsTimesAsIntegersDigitStringsOrRfc3339) {
                       R"("until":"2026-11-27T17:01:00.000Z"})");
 }
 
+TEST(WindowCursor, ReadsTheIntercomCursorsWrittenBeforeTheSdkHadIt) {
+  const std::string stored =
+      R"({"after":1714582790,"after_ids":["5519381"],"before":1714583000,)"
+      R"("next":"https://api.intercom.io/admins/activity_logs?created_at_after=1714582790&page=3",)"
+      R"("page":0,"starting_after":"","newest":1714582911,"newest_ids":["5519407"]})";
+  WindowCursor w(seconds_format());
+  w.load(stored, 0);
+  EXPECT_EQ(w.bound(), 1714582790);
+  EXPECT_EQ(w.edge().bound_ids(), (std::vector<std::string>{"5519381"}));
+  EXPECT_EQ(w.end(), 1714583000);
+  EXPECT_EQ(w.page("next"),
+            "https://api.intercom.io/admins/activity_logs?created_at_after=1714582790&page=3");
+  EXPECT_EQ(w.edge().newest(), 1714582911);
+  EXPECT_EQ(w.edge().newest_ids(), (std::vector<std::string>{"5519407"}));
+  w.start_page();
+  EXPECT_FALSE(w.fresh("5519381"));
+}
+
 TEST(WindowCursor, AnInvalidCursorNamesTheAppType) {
   WindowCursor w(seconds_format());
   for (const char* text : {"nope", "[]", R"({"before":1})", R"({"after":"soon"})"}) {
