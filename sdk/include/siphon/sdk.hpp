@@ -102,6 +102,8 @@ struct Response {
   bool ok() const { return status >= 200 && status < 300; }
   // First header with this name (case-insensitive), or "".
   std::string header(std::string_view name) const;
+  // That header as a whole number, or std::nullopt when absent or not one.
+  std::optional<int64_t> header_int(std::string_view name) const;
   // Parses the body as JSON; throws siphon::Error naming `what` (e.g. the
   // endpoint) and the parse error when it is not valid JSON.
   rapidjson::Document json(std::string_view what) const;

@@ -35,6 +35,14 @@ TEST(Paging, NextLinkFromTheLinkHeader) {
   EXPECT_EQ(paging::link_header(Response{}, "https://api.example.com/logs"), "");
 }
 
+TEST(Paging, HeadersAsWholeNumbers) {
+  Response r;
+  r.headers = {{"X-RateLimit-Reset", "42"}, {"X-Bad", "4x"}};
+  EXPECT_EQ(r.header_int("x-ratelimit-reset"), 42);
+  EXPECT_FALSE(r.header_int("X-Bad"));
+  EXPECT_FALSE(r.header_int("X-None"));
+}
+
 TEST(Paging, NextTokenStopsOnARepeat) {
   EXPECT_EQ(paging::next_token(doc(R"({"nextPageToken":"t2"})"), "nextPageToken", "t1"), "t2");
   EXPECT_EQ(paging::next_token(doc(R"({"nextPageToken":""})"), "nextPageToken", "t1"), "");
