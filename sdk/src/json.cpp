@@ -133,8 +133,13 @@ std::string object(std::initializer_list<Member> members) {
     w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
     if (const auto* s = std::get_if<std::string_view>(&value))
       w.String(s->data(), static_cast<rapidjson::SizeType>(s->size()));
-    else
-      w.Int64(std::get<int64_t>(value));
+    else if (const auto* n = std::get_if<int64_t>(&value))
+      w.Int64(*n);
+    else {
+      w.StartArray();
+      for (const auto& item : std::get<std::vector<std::string>>(value)) w.String(item);
+      w.EndArray();
+    }
   }
   w.EndObject();
   return {sb.GetString(), sb.GetSize()};

@@ -125,9 +125,11 @@ std::string text(const rapidjson::Value& value, std::string_view path);
 // bodies that are only sometimes JSON, such as error replies.
 std::optional<rapidjson::Document> parse(std::string_view text);
 
-// A flat JSON object built member by member, escaped by RapidJSON:
+// A flat JSON object built member by member, escaped by RapidJSON; a member
+// is a string, an integer or an array of strings:
 //   json::object({{"grant_type", "client_credentials"}, {"exp", now_s + 30}})
-using Member = std::pair<std::string_view, std::variant<std::string_view, int64_t>>;
+using Member =
+    std::pair<std::string_view, std::variant<std::string_view, int64_t, std::vector<std::string>>>;
 std::string object(std::initializer_list<Member> members);
 
 }  // namespace siphon::json

@@ -73,6 +73,7 @@ TEST(Json, TimesTextParseAndObjects) {
   EXPECT_FALSE(json::parse("{oops"));
   EXPECT_TRUE(json::parse(R"([1])")->IsArray());
   EXPECT_EQ(json::object({{"k", "v\"q"}, {"n", int64_t{5}}}), R"({"k":"v\"q","n":5})");
+  EXPECT_EQ(json::object({{"ids", std::vector<std::string>{"a", "b"}}}), R"({"ids":["a","b"]})");
 }
 
 }  // namespace
