@@ -125,7 +125,7 @@ std::optional<rapidjson::Document> parse(std::string_view text) {
   return doc;
 }
 
-std::string object(std::initializer_list<Member> members) {
+std::string object(const std::vector<Member>& members) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();

@@ -12,11 +12,12 @@
 //   siphon::check_response(resp, "GET /admins/activity_logs");   // throws unless 2xx
 //
 // describe_error() reads the shapes vendors use for errors, in this order,
-// taking the first code and the first message found:
+// taking the first code and the first message found, and a detail
+// (message_detail, errors[0].detail) when there is one:
 //   {"errors":[{"code":..,"message":..}]}          Intercom, GitHub
 //   {"status":{"type":..,"message":..}}            OneLogin
 //   {"error":{"status":..,"message":..}}           Google
-//   {"code":..,"message":..}                       Box, Duo
+//   {"code":..,"message":..,"message_detail":..}   Box, Duo
 //   {"error":"..","error_description":".."}        OAuth 2.0 token endpoints
 //   {"Code":..,"Message":..}                       Alibaba Cloud
 //   [{"errorCode":..,"message":..}]                Salesforce

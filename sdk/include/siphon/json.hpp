@@ -128,9 +128,10 @@ std::optional<rapidjson::Document> parse(std::string_view text);
 // A flat JSON object built member by member, escaped by RapidJSON; a member
 // is a string, an integer or an array of strings:
 //   json::object({{"grant_type", "client_credentials"}, {"exp", now_s + 30}})
+// Members that are present only sometimes: build the vector, then call.
 using Member =
     std::pair<std::string_view, std::variant<std::string_view, int64_t, std::vector<std::string>>>;
-std::string object(std::initializer_list<Member> members);
+std::string object(const std::vector<Member>& members);
 
 }  // namespace siphon::json
 

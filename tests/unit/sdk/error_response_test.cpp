@@ -31,8 +31,9 @@ TEST(ErrorResponse, DescribesTheCommonVendorShapes) {
   EXPECT_EQ(describe_error(reply(401, R"([{"errorCode":"INVALID_SESSION_ID","message":"x"}])")),
             "HTTP 401 INVALID_SESSION_ID: x");
   EXPECT_EQ(describe_error(reply(502, "<html>bad gateway</html>")), "HTTP 502");
-  EXPECT_EQ(describe_error(reply(400, R"({"code":40002,"message":"Invalid request"})")),
-            "HTTP 400 40002: Invalid request");
+  EXPECT_EQ(describe_error(reply(400, R"({"stat":"FAIL","code":40002,"message":"Invalid request",)"
+                                      R"("message_detail":"mintime"})")),
+            "HTTP 400 40002: Invalid request (mintime)");
 }
 
 TEST(ErrorResponse, LongTextsAreCut) {
