@@ -6,7 +6,6 @@
 // recent_ids hold the event ids of the last page that had events, because Box
 // repeats events across pages; an entry whose id is there is not delivered again.
 #include <siphon/auth_helpers.hpp>
-#include <siphon/edge_ids.hpp>
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
@@ -75,7 +74,7 @@ class BoxAdminEvents : public siphon::App {
       if (!doc || !siphon::json::find<std::string>(*doc, "stream_position"))
         throw siphon::Error("cursor: not a Box cursor ({\"stream_position\":...}); reset the app");
       position = siphon::json::get<std::string>(*doc, "stream_position");
-      recent_ids = siphon::EdgeIds::read_ids(*doc, "recent_ids");
+      recent_ids = siphon::json::strings(*doc, "recent_ids");
     }
 
     // Box honours created_after only without a stream_position.

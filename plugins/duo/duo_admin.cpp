@@ -2,7 +2,6 @@
 
 #include <map>
 #include <siphon/auth_helpers.hpp>
-#include <siphon/edge_ids.hpp>
 #include <siphon/json.hpp>
 #include <vector>
 
@@ -22,7 +21,7 @@ Position parse_cursor(const Cursor& cursor) {
   auto doc = json::parse(cursor.value);
   if (!doc || !json::find<int64_t>(*doc, "mintime"))
     throw Error("duo_admin cursor is not valid (reset it with siphon state reset)");
-  return Position{json::get<int64_t>(*doc, "mintime"), EdgeIds::read_ids(*doc, "seen")};
+  return Position{json::get<int64_t>(*doc, "mintime"), json::strings(*doc, "seen")};
 }
 
 std::string to_json(const Position& p) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <siphon/edge_ids.hpp>
 #include <siphon/json.hpp>
 #include <unordered_set>
 #include <vector>
@@ -32,7 +31,7 @@ Window parse_cursor(const Cursor& cursor) {
     throw Error("duo_auth cursor is not valid (reset it with siphon state reset)");
   return Window{json::get<int64_t>(*doc, "mintime"), json::find<int64_t>(*doc, "maxtime"),
                 json::find<std::string>(*doc, "next_offset").value_or(""),
-                EdgeIds::read_ids(*doc, "last_txids")};
+                json::strings(*doc, "last_txids")};
 }
 
 std::string to_json(const Window& w) {

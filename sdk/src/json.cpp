@@ -118,6 +118,14 @@ std::string text(const rapidjson::Value& value, std::string_view path) {
   return to_json(*v);
 }
 
+std::vector<std::string> strings(const rapidjson::Value& value, std::string_view path) {
+  std::vector<std::string> out;
+  if (auto items = find<Array>(value, path))
+    for (const auto& item : *items)
+      if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+  return out;
+}
+
 std::optional<rapidjson::Document> parse(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
@@ -135,9 +143,11 @@ std::string object(const std::vector<Member>& members) {
       w.String(s->data(), static_cast<rapidjson::SizeType>(s->size()));
     else if (const auto* n = std::get_if<int64_t>(&value))
       w.Int64(*n);
+    else if (const auto* raw = std::get_if<Raw>(&value))
+      w.RawValue(raw->text.data(), raw->text.size(), rapidjson::kObjectType);
     else {
       w.StartArray();
-      for (const auto& item : std::get<std::vector<std::string>>(value)) w.String(item);
+      for (const auto& item : std::get<std::span<const std::string>>(value)) w.String(item);
       w.EndArray();
     }
   }

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -125,12 +126,22 @@ std::string text(const rapidjson::Value& value, std::string_view path);
 // bodies that are only sometimes JSON, such as error replies.
 std::optional<rapidjson::Document> parse(std::string_view text);
 
-// A flat JSON object built member by member, escaped by RapidJSON; a member
-// is a string, an integer or an array of strings:
+// The strings of the array at `path` (other items are passed over); empty
+// when there is no such array.
+std::vector<std::string> strings(const rapidjson::Value& value, std::string_view path);
+
+// JSON text to be inserted as it is (e.g. a nested json::object).
+struct Raw {
+  std::string_view text;
+};
+
+// A JSON object built member by member, escaped by RapidJSON; a member is a
+// string, an integer, an array of strings or Raw JSON:
 //   json::object({{"grant_type", "client_credentials"}, {"exp", now_s + 30}})
 // Members that are present only sometimes: build the vector, then call.
 using Member =
-    std::pair<std::string_view, std::variant<std::string_view, int64_t, std::vector<std::string>>>;
+    std::pair<std::string_view,
+              std::variant<std::string_view, int64_t, std::span<const std::string>, Raw>>;
 std::string object(const std::vector<Member>& members);
 
 }  // namespace siphon::json

@@ -74,6 +74,11 @@ TEST(Json, TimesTextParseAndObjects) {
   EXPECT_TRUE(json::parse(R"([1])")->IsArray());
   EXPECT_EQ(json::object({{"k", "v\"q"}, {"n", int64_t{5}}}), R"({"k":"v\"q","n":5})");
   EXPECT_EQ(json::object({{"ids", std::vector<std::string>{"a", "b"}}}), R"({"ids":["a","b"]})");
+  EXPECT_EQ(json::object({{"scan", json::Raw{json::object({{"page", int64_t{2}}})}}}),
+            R"({"scan":{"page":2}})");
+  auto ids = doc(R"({"a":{"ids":["x",1,"y"]},"s":"x"})");
+  EXPECT_EQ(json::strings(ids, "a.ids"), (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE(json::strings(ids, "s").empty());
 }
 
 }  // namespace
