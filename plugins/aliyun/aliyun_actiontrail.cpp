@@ -1,10 +1,8 @@
 #include "aliyun_actiontrail.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <siphon/auth_helpers.hpp>
+#include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
 #include <unordered_set>
 #include <vector>
@@ -42,68 +40,36 @@ struct State {
   int64_t restarts = 0;  // times this window was read again after a refused NextToken
 };
 
-std::vector<std::string> strings(const rapidjson::Value& doc, const char* name) {
-  std::vector<std::string> out;
-  if (doc.HasMember(name) && doc[name].IsArray())
-    for (const auto& v : doc[name].GetArray())
-      if (v.IsString()) out.emplace_back(v.GetString());
-  return out;
-}
-
 State parse_cursor(const Cursor& cursor) {
   State s;
   if (cursor.empty()) {
     s.checkpoint = cursor.start_time_ms / 1000;
     return s;
   }
-  rapidjson::Document doc;
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("checkpoint") ||
-      !doc["checkpoint"].IsInt64())
+  auto doc = json::parse(cursor.value);
+  if (!doc || !json::find<int64_t>(*doc, "checkpoint"))
     throw Error("aliyun_actiontrail cursor is not valid (reset it with siphon state reset)");
-  s.checkpoint = doc["checkpoint"].GetInt64();
-  s.known = strings(doc, "known");
-  if (doc.HasMember("end") && doc["end"].IsInt64()) {
+  s.checkpoint = json::get<int64_t>(*doc, "checkpoint");
+  s.known = json::strings(*doc, "known");
+  if (auto end = json::find<int64_t>(*doc, "end")) {
     s.open = true;
-    s.end = doc["end"].GetInt64();
-    if (doc.HasMember("token") && doc["token"].IsString()) s.token = doc["token"].GetString();
-    s.boundary = strings(doc, "boundary");
-    if (doc.HasMember("restarts") && doc["restarts"].IsInt64())
-      s.restarts = doc["restarts"].GetInt64();
+    s.end = *end;
+    s.token = json::find<std::string>(*doc, "token").value_or("");
+    s.boundary = json::strings(*doc, "boundary");
+    s.restarts = json::find<int64_t>(*doc, "restarts").value_or(0);
   }
   return s;
 }
 
-void put_strings(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
-                 const std::vector<std::string>& values) {
-  out.Key(name);
-  out.StartArray();
-  for (const auto& v : values) out.String(v);
-  out.EndArray();
-}
-
 std::string to_json(const State& s) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("checkpoint");
-  out.Int64(s.checkpoint);
-  put_strings(out, "known", s.known);
+  std::vector<json::Member> members{{"checkpoint", s.checkpoint}, {"known", s.known}};
   if (s.open) {
-    out.Key("end");
-    out.Int64(s.end);
-    if (!s.token.empty()) {
-      out.Key("token");
-      out.String(s.token);
-    }
-    put_strings(out, "boundary", s.boundary);
-    if (s.restarts > 0) {
-      out.Key("restarts");
-      out.Int64(s.restarts);
-    }
+    members.push_back({"end", s.end});
+    if (!s.token.empty()) members.push_back({"token", s.token});
+    members.push_back({"boundary", s.boundary});
+    if (s.restarts > 0) members.push_back({"restarts", s.restarts});
   }
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  return json::object(members);
 }
 
 std::string id_hash(const std::string& event_id) {
@@ -111,8 +77,7 @@ std::string id_hash(const std::string& event_id) {
 }
 
 std::string text(const rapidjson::Value& doc, const char* name) {
-  if (!doc.IsObject() || !doc.HasMember(name) || !doc[name].IsString()) return {};
-  return doc[name].GetString();
+  return json::find<std::string>(doc, name).value_or("");
 }
 
 }  // namespace
@@ -131,10 +96,6 @@ AuthInfo AliyunActionTrail::required_auth_info() {
 
 Options AliyunActionTrail::options() {
   return {
-      {"base_url",
-       "replaces scheme, host and port of https://actiontrail.<region_id>.aliyuncs.com (proxy, "
-       "local imitation)",
-       ""},
       {"max_results", "events per call (MaxResults), 1..50", "50"},
       {"delay_seconds", "ActionTrail shows events late: a window ends this long before now", "300"},
       {"lookback_seconds",
@@ -210,8 +171,8 @@ rapidjson::Document AliyunActionTrail::lookup_events(const Params& params) {
     reason += " (RequestId " + id + ")";
   if (code == "InvalidTimeStamp.Expired") reason += "; check this host's clock";
 
-  if (code.rfind("Throttling", 0) == 0 || code == "ServiceUnavailable" || code == "InternalError" ||
-      r.status == 429 || r.status >= 500)
+  // Throttling and server errors stated in a body (429 and 5xx are the host's).
+  if (code.rfind("Throttling", 0) == 0 || code == "ServiceUnavailable" || code == "InternalError")
     throw RetryLater(reason);
   if (is_auth_code(code) || r.status == 401 || r.status == 403) throw AuthRejected(reason);
   throw Error(reason);
@@ -264,13 +225,12 @@ Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
     logs.more_to_poll = true;
     return logs;
   }
-  if (!doc.HasMember("Events") || !doc["Events"].IsArray())
-    throw Error("ActionTrail LookupEvents: reply has no Events array");
+  const auto events = json::get<json::Array>(doc, "Events", "ActionTrail LookupEvents");
 
   const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
   const int64_t next_checkpoint = std::max(s.checkpoint, s.end - lookback_seconds_);
   const int64_t next_checkpoint_ms = next_checkpoint * 1000;
-  for (const auto& event : doc["Events"].GetArray()) {
+  for (const auto& event : events) {
     if (!event.IsObject()) throw Error("ActionTrail LookupEvents: an event is not a JSON object");
     const std::string id = text(event, "eventId");
     if (id.empty()) {  // cannot be deduplicated; deliver it
