@@ -29,7 +29,8 @@ std::string describe_error(const Response& resp) {
   const std::string message =
       first_of(*body, {"errors.0.message", "status.message", "error.message", "message",
                        "error_description", "Message", "0.message"});
-  const std::string detail = first_of(*body, {"message_detail", "errors.0.detail"});
+  const std::string detail =
+      first_of(*body, {"message_detail", "errors.0.detail", "error.errors.0.reason"});
   if (!code.empty()) out += " " + code;
   if (!message.empty() && message != code) out += ": " + message;
   if (!detail.empty() && detail != message) out += " (" + detail + ")";

@@ -13,7 +13,8 @@
 //
 // describe_error() reads the shapes vendors use for errors, in this order,
 // taking the first code and the first message found, and a detail
-// (message_detail, errors[0].detail) when there is one:
+// (message_detail, errors[0].detail, Google's error.errors[0].reason) when
+// there is one:
 //   {"errors":[{"code":..,"message":..}]}          Intercom, GitHub
 //   {"status":{"type":..,"message":..}}            OneLogin
 //   {"error":{"status":..,"message":..}}           Google

@@ -24,6 +24,9 @@ TEST(ErrorResponse, DescribesTheCommonVendorShapes) {
   EXPECT_EQ(describe_error(reply(403, R"({"error":{"code":403,"message":"Not Authorized",)"
                                       R"("status":"PERMISSION_DENIED"}})")),
             "HTTP 403 PERMISSION_DENIED: Not Authorized");
+  EXPECT_EQ(describe_error(reply(403, R"({"error":{"code":403,"message":"Quota exceeded",)"
+                                      R"("errors":[{"reason":"quotaExceeded"}]}})")),
+            "HTTP 403: Quota exceeded (quotaExceeded)");
   EXPECT_EQ(describe_error(reply(400, R"({"error":"invalid_grant","error_description":"bad"})")),
             "HTTP 400 invalid_grant: bad");
   EXPECT_EQ(describe_error(reply(404, R"({"Code":"NotFound","Message":"no such"})")),
