@@ -72,9 +72,7 @@ std::string to_json(const State& s) {
   return json::object(members);
 }
 
-std::string id_hash(const std::string& event_id) {
-  return auth::hex(auth::sha256(event_id)).substr(0, 12);
-}
+std::string id_hash(const std::string& event_id) { return auth::dedupe_hash(event_id, 12); }
 
 std::string text(const rapidjson::Value& doc, const char* name) {
   return json::find<std::string>(doc, name).value_or("");

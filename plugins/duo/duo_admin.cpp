@@ -30,9 +30,7 @@ std::string to_json(const Position& p) {
 
 // 64 bits of SHA-256 over the event's compact JSON: enough to tell apart the
 // events of one second.
-std::string event_hash(const std::string& event_json) {
-  return auth::hex(auth::sha256(event_json)).substr(0, 16);
-}
+std::string event_hash(const std::string& event_json) { return auth::dedupe_hash(event_json); }
 
 }  // namespace
 

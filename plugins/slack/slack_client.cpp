@@ -86,9 +86,7 @@ rapidjson::Document Client::call(const std::string& method, Params form) {
   return doc;
 }
 
-std::string row_hash(const std::string& row_json) {
-  return auth::hex(auth::sha256(row_json)).substr(0, 12);
-}
+std::string row_hash(const std::string& row_json) { return auth::dedupe_hash(row_json, 12); }
 
 const rapidjson::Value* read_cursor_head(const Cursor& cursor, const char* app_type,
                                          rapidjson::Document& doc, CursorHead& head) {

@@ -216,6 +216,29 @@ class App {
   Context& ctx_;
 };
 
+// A string literal usable as a template argument.
+template <size_t N>
+struct Literal {
+  constexpr Literal(const char (&text)[N]) {
+    for (size_t i = 0; i < N; ++i) value[i] = text[i];
+  }
+  char value[N];
+};
+
+// One of several app types that share a class and differ by one parameter
+// (Salesforce's EventType, a Google Reports application ...): the app type
+// `Type` of Base's service, described by `Description`, constructed as
+// Base(ctx, Param). Base declares service() and required_auth_info().
+//   SIPHON_PLUGIN("siphon-sf", "1.0.0",
+//                 siphon::Variant<EventLogApp, "login", "Login", "Salesforce logins">, ...)
+template <class Base, Literal Type, Literal Param, Literal Description>
+class Variant : public Base {
+ public:
+  static std::string type() { return Type.value; }
+  static std::string description() { return Description.value; }
+  explicit Variant(Context& ctx) : Base(ctx, Param.value) {}
+};
+
 // A RapidJSON value as compact JSON text.
 std::string to_json(const rapidjson::Value& value);
 

@@ -3,6 +3,7 @@
 // the SDK writes for them.
 #include <gtest/gtest.h>
 
+#include <siphon/auth_helpers.hpp>
 #include <siphon/window_cursor.hpp>
 
 namespace siphon {
@@ -135,6 +136,12 @@ TEST(WindowCursor, ReadsTheIntercomCursorsWrittenBeforeTheSdkHadIt) {
   EXPECT_EQ(w.edge().newest_ids(), (std::vector<std::string>{"5519407"}));
   w.start_page();
   EXPECT_FALSE(w.fresh("5519381"));
+}
+
+TEST(DedupeHash, IsAPrefixOfTheSha256Hex) {
+  // sha256("abc") = ba7816bf8f01cfea414140de5dae2223...
+  EXPECT_EQ(auth::dedupe_hash("abc"), "ba7816bf8f01cfea");
+  EXPECT_EQ(auth::dedupe_hash("abc", 12), "ba7816bf8f01");
 }
 
 TEST(WindowCursor, AnInvalidCursorNamesTheAppType) {
