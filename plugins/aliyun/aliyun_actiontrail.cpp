@@ -4,7 +4,7 @@
 #include <siphon/auth_helpers.hpp>
 #include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
-#include <unordered_set>
+#include <siphon/window_cursor.hpp>
 #include <vector>
 
 #include "aliyun_signer.hpp"
@@ -26,53 +26,22 @@ bool is_auth_code(const std::string& code) {
          code == "IncompleteSignature" || code == "InvalidSecurityToken.Expired";
 }
 
-// The cursor. `checkpoint`: where the next window starts (seconds); `known`:
-// hashed eventIds of delivered events at or after it. While a window is open:
-// its end, the NextToken of its next page, and the hashed ids of its events at
-// or after the next checkpoint.
-struct State {
-  int64_t checkpoint = 0;
-  std::vector<std::string> known;
-  bool open = false;
-  int64_t end = 0;
-  std::string token;
-  std::vector<std::string> boundary;
-  int64_t restarts = 0;  // times this window was read again after a refused NextToken
-};
-
-State parse_cursor(const Cursor& cursor) {
-  State s;
-  if (cursor.empty()) {
-    s.checkpoint = cursor.start_time_ms / 1000;
-    return s;
-  }
-  auto doc = json::parse(cursor.value);
-  if (!doc || !json::find<int64_t>(*doc, "checkpoint"))
-    throw Error("aliyun_actiontrail cursor is not valid (reset it with siphon state reset)");
-  s.checkpoint = json::get<int64_t>(*doc, "checkpoint");
-  s.known = json::strings(*doc, "known");
-  if (auto end = json::find<int64_t>(*doc, "end")) {
-    s.open = true;
-    s.end = *end;
-    s.token = json::find<std::string>(*doc, "token").value_or("");
-    s.boundary = json::strings(*doc, "boundary");
-    s.restarts = json::find<int64_t>(*doc, "restarts").value_or(0);
-  }
-  return s;
+// The cursor keeps its format: {"checkpoint":<s>,"known":[hashed eventIds at or after
+// it]} and, while a window is open, "end", the NextToken ("token"), "restarts" and the
+// hashed ids of its events at or after the next checkpoint ("boundary").
+WindowFormat cursor_format(int64_t lookback_seconds) {
+  WindowFormat f;
+  f.app_type = "aliyun_actiontrail";
+  f.lower = "checkpoint";
+  f.lower_ids = f.newest = "";
+  f.upper = "end";
+  f.seen = "known";
+  f.seen_next = "boundary";
+  f.max_ids = kMaxIds;
+  f.advance_to_end = true;
+  f.lookback = lookback_seconds;
+  return f;
 }
-
-std::string to_json(const State& s) {
-  std::vector<json::Member> members{{"checkpoint", s.checkpoint}, {"known", s.known}};
-  if (s.open) {
-    members.push_back({"end", s.end});
-    if (!s.token.empty()) members.push_back({"token", s.token});
-    members.push_back({"boundary", s.boundary});
-    if (s.restarts > 0) members.push_back({"restarts", s.restarts});
-  }
-  return json::object(members);
-}
-
-std::string id_hash(const std::string& event_id) { return auth::dedupe_hash(event_id, 12); }
 
 std::string text(const rapidjson::Value& doc, const char* name) {
   return json::find<std::string>(doc, name).value_or("");
@@ -177,92 +146,59 @@ rapidjson::Document AliyunActionTrail::lookup_events(const Params& params) {
 }
 
 Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
-  State s = parse_cursor(cursor);
+  WindowCursor w(cursor_format(lookback_seconds_));
+  w.load(cursor, cursor.start_time_ms / 1000);
   const int64_t now = ctx().now_ms() / 1000;
   Logs logs;
-  if (!s.open) {
+  if (!w.is_open()) {
     const int64_t oldest = now - kRetentionS;
-    if (s.checkpoint < oldest) {
+    if (w.bound() < oldest) {
       ctx().warn("aliyun_actiontrail: ActionTrail keeps 90 days; starting at " +
                  timefmt::rfc3339(oldest * 1000));
-      s.checkpoint = oldest;
+      w.raise_bound(oldest);
     }
-    const int64_t end = now - delay_seconds_;
-    if (end <= s.checkpoint) {  // nothing ActionTrail shows yet
-      logs.next_cursor = to_json(s);
-      return logs;
-    }
-    s.open = true;
-    s.end = end;
-    s.token.clear();
-    s.boundary.clear();
+    if (!w.open(now - delay_seconds_)) return w.done(logs);  // nothing ActionTrail shows yet
   }
 
-  Params params = {{"StartTime", timefmt::rfc3339(s.checkpoint * 1000)},
-                   {"EndTime", timefmt::rfc3339(s.end * 1000)},
+  const std::string token = w.page("token");
+  Params params = {{"StartTime", timefmt::rfc3339(w.bound() * 1000)},
+                   {"EndTime", timefmt::rfc3339(w.end() * 1000)},
                    {"MaxResults", std::to_string(max_results_)}};
-  if (!s.token.empty()) params.emplace_back("NextToken", s.token);
+  if (!token.empty()) params.emplace_back("NextToken", token);
   rapidjson::Document doc;
   try {
     doc = lookup_events(params);
   } catch (const Error& e) {
     const std::string what = e.what();
-    if (s.token.empty() || e.status() != SIPHON_ERROR ||
-        what.find("NextToken") == std::string::npos)
+    if (token.empty() || e.status() != SIPHON_ERROR || what.find("NextToken") == std::string::npos)
       throw;
-    if (s.restarts >= kMaxRestarts)
-      throw Error(what + " (the window " + timefmt::rfc3339(s.checkpoint * 1000) + " to " +
-                  timefmt::rfc3339(s.end * 1000) + " was already read again " +
-                  std::to_string(s.restarts) + " times)");
+    const int64_t restarts = w.page_int("restarts");
+    if (restarts >= kMaxRestarts)
+      throw Error(what + " (the window " + timefmt::rfc3339(w.bound() * 1000) + " to " +
+                  timefmt::rfc3339(w.end() * 1000) + " was already read again " +
+                  std::to_string(restarts) + " times)");
     // A NextToken ActionTrail no longer accepts: read the window again; what
     // was delivered from it may be delivered again.
     ctx().warn("aliyun_actiontrail: NextToken refused; reading the window from its start again");
-    s.token.clear();
-    ++s.restarts;
-    logs.next_cursor = to_json(s);
-    logs.more_to_poll = true;
-    return logs;
+    w.restart();
+    w.set_page("restarts", restarts + 1);
+    return w.done(logs);
   }
-  const auto events = json::get<json::Array>(doc, "Events", "ActionTrail LookupEvents");
 
-  const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
-  const int64_t next_checkpoint = std::max(s.checkpoint, s.end - lookback_seconds_);
-  const int64_t next_checkpoint_ms = next_checkpoint * 1000;
-  for (const auto& event : events) {
-    if (!event.IsObject()) throw Error("ActionTrail LookupEvents: an event is not a JSON object");
-    const std::string id = text(event, "eventId");
-    if (id.empty()) {  // cannot be deduplicated; deliver it
-      logs.add(event);
-      continue;
-    }
-    const std::string hash = id_hash(id);
-    int64_t event_ms = 0;
-    try {
-      event_ms = timefmt::parse_rfc3339(text(event, "eventTime"));
-    } catch (const std::exception&) {
-      event_ms = s.end * 1000;  // unreadable time: treat it as part of the boundary
-    }
-    if (event_ms >= next_checkpoint_ms && s.boundary.size() < kMaxIds &&
-        std::find(s.boundary.begin(), s.boundary.end(), hash) == s.boundary.end())
-      s.boundary.push_back(hash);
-    if (known.count(hash)) continue;  // delivered with the previous window
-    logs.add(event);
+  w.start_page();
+  for (const auto& event : json::get<json::Array>(doc, "Events", "ActionTrail LookupEvents")) {
+    const std::string id = text(event, "eventId");  // without one it cannot be deduplicated
+    // An unreadable time counts as the window's end: the id is remembered.
+    const int64_t time_s = json::find_rfc3339(event, "eventTime").value_or(w.end() * 1000) / 1000;
+    w.take(logs, event, id.empty() ? id : auth::dedupe_hash(id, 12), time_s);
   }
 
   const std::string next = text(doc, "NextToken");
-  if (!next.empty() && next != s.token) {
-    s.token = next;
-    logs.more_to_poll = true;
-  } else {  // the window is complete: move the checkpoint to its end
-    s.checkpoint = next_checkpoint;
-    s.known = std::move(s.boundary);
-    s.open = false;
-    s.token.clear();
-    s.boundary.clear();
-    s.restarts = 0;
-  }
-  logs.next_cursor = to_json(s);
-  return logs;
+  if (!next.empty() && next != token)
+    w.set_page("token", next);
+  else  // the window is complete: move the checkpoint to its end
+    w.close(ctx());
+  return w.done(logs);
 }
 
 }  // namespace siphon::aliyun

@@ -1,6 +1,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
 #include <siphon/window_cursor.hpp>
@@ -35,14 +36,14 @@ void WindowCursor::load(const std::string& text, int64_t start) {
   if (doc && doc->IsObject()) lower = read_time(*doc, format_.lower);
   if (!lower)
     throw Error(format_.app_type + " cursor is not valid (reset it with siphon state reset APP)");
-  edge_ = EdgeIds(*lower, EdgeIds::read_ids(*doc, format_.lower_ids.c_str()), format_.max_ids);
-  seen_ = EdgeIds::read_ids(*doc, format_.seen.c_str());
+  edge_ = EdgeIds(*lower, json::strings(*doc, format_.lower_ids), format_.max_ids);
+  if (format_.advance_to_end) seen_ = json::strings(*doc, format_.seen);
   seen_set_.insert(seen_.begin(), seen_.end());
   end_ = read_time(*doc, format_.upper);
   if (!end_) return;
-  if (auto newest = read_time(*doc, format_.newest))
-    edge_.restore_newest(*newest, EdgeIds::read_ids(*doc, format_.newest_ids.c_str()));
-  seen_next_ = EdgeIds::read_ids(*doc, format_.seen_next.c_str());
+  if (auto newest = format_.newest.empty() ? std::nullopt : read_time(*doc, format_.newest))
+    edge_.restore_newest(*newest, json::strings(*doc, format_.newest_ids));
+  if (format_.advance_to_end) seen_next_ = json::strings(*doc, format_.seen_next);
   seen_set_.insert(seen_next_.begin(), seen_next_.end());
   for (const auto& m : doc->GetObject()) {
     std::string key(m.name.GetString(), m.name.GetStringLength());
@@ -60,6 +61,9 @@ void WindowCursor::load(const std::string& text, int64_t start) {
 std::string WindowCursor::save() const {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  auto ids = [&](const std::string& key, const std::vector<std::string>& values) {
+    if (!key.empty()) EdgeIds::write_ids(w, key.c_str(), values);
+  };
   auto time = [&](const std::string& key, int64_t t) {
     w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
     if (format_.time == WindowFormat::Time::kRfc3339)
@@ -69,8 +73,8 @@ std::string WindowCursor::save() const {
   };
   w.StartObject();
   time(format_.lower, edge_.bound());
-  EdgeIds::write_ids(w, format_.lower_ids.c_str(), edge_.bound_ids());
-  if (format_.lookback > 0) EdgeIds::write_ids(w, format_.seen.c_str(), seen_);
+  ids(format_.lower_ids, edge_.bound_ids());
+  if (format_.advance_to_end) ids(format_.seen, seen_);
   if (end_) {
     time(format_.upper, *end_);
     for (const auto& [key, value] : page_) {
@@ -80,11 +84,11 @@ std::string WindowCursor::save() const {
       else
         w.Int64(std::get<int64_t>(value));
     }
-    if (edge_.newest()) {
+    if (edge_.newest() && !format_.newest.empty()) {
       time(format_.newest, *edge_.newest());
-      EdgeIds::write_ids(w, format_.newest_ids.c_str(), edge_.newest_ids());
+      ids(format_.newest_ids, edge_.newest_ids());
     }
-    if (format_.lookback > 0) EdgeIds::write_ids(w, format_.seen_next.c_str(), seen_next_);
+    if (format_.advance_to_end) ids(format_.seen_next, seen_next_);
   }
   w.EndObject();
   return {sb.GetString(), sb.GetSize()};
@@ -133,9 +137,13 @@ bool WindowCursor::fresh(const std::string& id) {
   return edge_.fresh(id);
 }
 
+void WindowCursor::raise_bound(int64_t t) {
+  if (t > edge_.bound()) edge_ = EdgeIds(t, edge_.bound_ids(), format_.max_ids);
+}
+
 void WindowCursor::note(int64_t time, const std::string& id) {
   edge_.note(time, id);
-  if (format_.lookback <= 0 || id.empty() || !end_ || time < *end_ - format_.lookback) return;
+  if (!format_.advance_to_end || id.empty() || !end_ || time < *end_ - format_.lookback) return;
   if (seen_next_.size() >= format_.max_ids) {
     seen_overflow_ = true;
     return;
@@ -160,13 +168,17 @@ bool WindowCursor::take(Logs& logs, const rapidjson::Value& record, const std::s
 }
 
 void WindowCursor::close(Context& ctx) {
-  if (edge_.close_window())
+  if (format_.advance_to_end) {
+    edge_ =
+        EdgeIds(std::max(edge_.bound(), end_.value_or(0) - format_.lookback), {}, format_.max_ids);
+    seen_ = std::move(seen_next_);
+  } else if (edge_.close_window()) {
     ctx.warn("more than " + std::to_string(format_.max_ids) + " " + format_.noun +
              " share one time; only the last ids are kept for deduplication");
+  }
   if (seen_overflow_)
     ctx.warn("more than " + std::to_string(format_.max_ids) + " " + format_.noun +
              " in the lookback; older ones in it may be delivered again");
-  if (format_.lookback > 0) seen_ = std::move(seen_next_);
   seen_next_.clear();
   seen_set_ = {seen_.begin(), seen_.end()};
   seen_overflow_ = false;

@@ -11,14 +11,16 @@
 //     to read (a next-page URL, a page token, an offset ...: any named string
 //     or integer members) and the newest time read so far with its ids. A
 //     stop between pages therefore resumes at the page not yet read;
-//   - optionally a lookback: each window starts `lookback` before the bound,
-//     to catch events the vendor publishes late, and the ids delivered in the
-//     last `lookback` are remembered (at most max_ids) so they are not
-//     delivered twice.
 //
-// The lower bound moves only when a window has been read to its last page,
-// and then to the newest time read in it: nothing is skipped whatever order
-// the vendor returns a window in.
+// Where the bound moves when a window has been read to its last page:
+//   - by default to the newest time read in it, with the ids delivered at
+//     that time: nothing is skipped whatever order the vendor returns a
+//     window in, and nothing is delivered twice at the edge;
+//   - with advance_to_end, to the window's end minus `lookback` (for APIs
+//     whose window is complete once its end is `delay` in the past, and that
+//     publish some events late: the next window re-reads the lookback). The
+//     ids delivered at or after the new bound are remembered (at most
+//     max_ids) and not delivered again.
 //
 // Typical gather_logs:
 //   siphon::WindowCursor w(kFormat);
@@ -26,7 +28,7 @@
 //   siphon::Logs logs;
 //   if (!w.is_open() && !w.open(ctx().now_ms() / 1000 - delay_s_)) return w.done(logs);
 //   std::string url = w.page("next");                // "" on the window's first page
-//   ... GET the page (from w.query_start() to w.end()) ...
+//   ... GET the page (from w.bound() to w.end()) ...
 //   w.start_page();
 //   for (const auto& e : events) w.take(logs, e, json::text(e, "id"), json::find_integer(e, "t"));
 //   if (next.empty()) w.close(ctx()); else w.set_page("next", next);
@@ -38,8 +40,9 @@
 //   {"after":T,"after_ids":[..]}                                  between windows
 //   {"after":T,"after_ids":[..],"before":T,"newest":T,"newest_ids":[..],
 //    "<page member>":..}                                          inside a window
-// plus "seen":[..] (and, in a window, "seen_next":[..]) with a lookback.
-// Unknown members of an open window are kept as page members.
+// and with advance_to_end "seen":[..] (in a window also "seen_next":[..]).
+// A member name set to "" is neither written nor read. Unknown members of an
+// open window are kept as page members.
 //
 // A WindowCursor is a plain value: not thread-safe, cheap to copy.
 #ifndef SIPHON_WINDOW_CURSOR_HPP
@@ -72,7 +75,9 @@ struct WindowFormat {
               newest_ids = "newest_ids", seen = "seen", seen_next = "seen_next";
   // Ids kept at the bound, at the newest time, and in the lookback (each).
   size_t max_ids = EdgeIds::kDefaultMaxIds;
-  // Re-read this much before the bound (in the unit of the times); 0 = none.
+  // A closed window moves the bound to its end minus `lookback` (in the unit
+  // of the times) rather than to the newest time read.
+  bool advance_to_end = false;
   int64_t lookback = 0;
   // What the ids are of, for the warning when max_ids is exceeded.
   std::string noun = "events";
@@ -95,10 +100,11 @@ class WindowCursor {
   // bounds apply). Returns false, opening none, when `end` is not after the
   // bound: there is nothing to read yet.
   bool open(int64_t end);
-  // The lower bound (where the last full window ended).
+  // The lower bound: where the open (or next) window's query starts.
   int64_t bound() const { return edge_.bound(); }
-  // Where the open window's query starts: the bound minus the lookback.
-  int64_t query_start() const { return edge_.bound() - format_.lookback; }
+  // Moves the bound forward to `t` when it is older (e.g. a vendor's
+  // retention); ids remembered for it are kept.
+  void raise_bound(int64_t t);
   // The open window's upper bound (0 when none is open).
   int64_t end() const { return end_.value_or(0); }
 
@@ -123,9 +129,9 @@ class WindowCursor {
   bool take(Logs& logs, const rapidjson::Value& record, const std::string& id,
             std::optional<int64_t> time);
 
-  // The window was read to its end: the bound moves to the newest time read
-  // (see EdgeIds::close_window), the page position is forgotten and the
-  // window closed. Warns through ctx when ids had to be dropped.
+  // The window was read to its end: the bound moves (see above), the page
+  // position is forgotten and the window closed. Warns through ctx when ids
+  // had to be dropped.
   void close(Context& ctx);
   // Forgets the open window's pages and what they noted, to read it again
   // from its start (e.g. a page token the vendor no longer accepts).

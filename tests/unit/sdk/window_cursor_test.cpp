@@ -41,7 +41,6 @@ TEST(WindowCursor, StartsAtTheGivenTimeAndOpensOnlyAfterTheBound) {
   EXPECT_EQ(w.save(), R"({"after":100,"after_ids":[]})");
   EXPECT_TRUE(w.open(160));
   EXPECT_EQ(w.end(), 160);
-  EXPECT_EQ(w.query_start(), 100);
 }
 
 TEST(WindowCursor, TheBoundMovesToTheNewestTimeOnlyWhenTheWindowCloses) {
@@ -138,6 +137,31 @@ TEST(WindowCursor, ReadsTheIntercomCursorsWrittenBeforeTheSdkHadIt) {
   EXPECT_FALSE(w.fresh("5519381"));
 }
 
+TEST(WindowCursor, ReadsAnAliyunCursorInItsOwnMemberNames) {
+  WindowFormat f;
+  f.app_type = "aliyun_actiontrail";
+  f.lower = "checkpoint";
+  f.lower_ids = f.newest = "";
+  f.upper = "end";
+  f.seen = "known";
+  f.seen_next = "boundary";
+  f.advance_to_end = true;
+  const std::string stored =
+      R"({"checkpoint":1714580000,"known":["a1"],"end":1714582000,"token":"t2",)"
+      R"("boundary":["b1"],"restarts":1})";
+  WindowCursor w(f);
+  w.load(stored, 0);
+  EXPECT_EQ(w.bound(), 1714580000);
+  EXPECT_EQ(w.end(), 1714582000);
+  EXPECT_EQ(w.page("token"), "t2");
+  EXPECT_EQ(w.page_int("restarts"), 1);
+  w.start_page();
+  EXPECT_FALSE(w.fresh("a1"));
+  EXPECT_FALSE(w.fresh("b1"));
+  EXPECT_EQ(w.save(), R"({"checkpoint":1714580000,"known":["a1"],"end":1714582000,"restarts":1,)"
+                      R"("token":"t2","boundary":["b1"]})");
+}
+
 TEST(DedupeHash, IsAPrefixOfTheSha256Hex) {
   // sha256("abc") = ba7816bf8f01cfea414140de5dae2223...
   EXPECT_EQ(auth::dedupe_hash("abc"), "ba7816bf8f01cfea");
@@ -157,12 +181,15 @@ TEST(WindowCursor, AnInvalidCursorNamesTheAppType) {
   }
 }
 
-TEST(WindowCursor, LookbackRereadsAndSkipsWhatItDelivered) {
+TEST(WindowCursor, AdvanceToEndWithALookbackRereadsAndSkipsWhatItDelivered) {
   NullHost host;
   Context ctx(host.args);
   WindowFormat f = seconds_format();
+  f.advance_to_end = true;
   f.lookback = 50;
   f.max_ids = 2;
+  f.lower_ids = "";
+  f.newest = "";
   WindowCursor w(f);
   w.load(Cursor{}, 100);
   ASSERT_TRUE(w.open(200));
@@ -172,21 +199,26 @@ TEST(WindowCursor, LookbackRereadsAndSkipsWhatItDelivered) {
     auto e = event(id, t);
     w.take(logs, e, id, t);
   }
+  EXPECT_EQ(w.save(), R"({"after":100,"seen":[],"before":200,"seen_next":["late1","late2"]})");
   w.close(ctx);  // late3 is past max_ids: it may come twice
-  EXPECT_EQ(w.save(), R"({"after":180,"after_ids":["late3"],"seen":["late1","late2"]})");
+  EXPECT_EQ(w.save(), R"({"after":150,"seen":["late1","late2"]})");
 
   WindowCursor n(f);
   n.load(w.save(), 0);
   ASSERT_TRUE(n.open(260));
-  EXPECT_EQ(n.query_start(), 130);
+  EXPECT_EQ(n.bound(), 150);
   Logs again;
   n.start_page();
   for (auto [id, t] : {std::pair{"late1", 160}, {"late3", 180}, {"new", 175}}) {
     auto e = event(id, t);
     n.take(again, e, id, t);
   }
-  EXPECT_EQ(again.size(), 1u);  // only "new"
-  EXPECT_EQ(again.duplicates_dropped, 2u);
+  EXPECT_EQ(again.size(), 2u);  // late3 (forgotten) and new
+  EXPECT_EQ(again.duplicates_dropped, 1u);
+  n.raise_bound(170);
+  EXPECT_EQ(n.bound(), 170);
+  n.raise_bound(10);
+  EXPECT_EQ(n.bound(), 170);
 }
 
 }  // namespace
