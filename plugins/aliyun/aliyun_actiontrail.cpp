@@ -43,10 +43,6 @@ WindowFormat cursor_format(int64_t lookback_seconds) {
   return f;
 }
 
-std::string text(const rapidjson::Value& doc, const char* name) {
-  return json::find<std::string>(doc, name).value_or("");
-}
-
 }  // namespace
 
 AuthInfo AliyunActionTrail::required_auth_info() {
@@ -126,15 +122,15 @@ rapidjson::Document AliyunActionTrail::lookup_events(const Params& params) {
     throw Error(where + ": reply is not a JSON object");
   }
 
-  const std::string code = text(doc, "Code");
-  std::string message = text(doc, "Message");
+  const std::string code = json::text(doc, "Code");
+  std::string message = json::text(doc, "Message");
   // Aliyun quotes its string to sign, which holds the AccessKeyId: keep it out.
   if (const size_t cut = message.find(" server string to sign"); cut != std::string::npos)
     message.resize(cut);
   std::string reason = where + ": HTTP " + std::to_string(r.status);
   if (!code.empty()) reason += ", " + code;
   if (!message.empty()) reason += ": " + message;
-  if (const std::string id = text(doc, "RequestId"); !id.empty())
+  if (const std::string id = json::text(doc, "RequestId"); !id.empty())
     reason += " (RequestId " + id + ")";
   if (code == "InvalidTimeStamp.Expired") reason += "; check this host's clock";
 
@@ -187,13 +183,13 @@ Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
 
   w.start_page();
   for (const auto& event : json::get<json::Array>(doc, "Events", "ActionTrail LookupEvents")) {
-    const std::string id = text(event, "eventId");  // without one it cannot be deduplicated
+    const std::string id = json::text(event, "eventId");  // without one it cannot be deduplicated
     // An unreadable time counts as the window's end: the id is remembered.
     const int64_t time_s = json::find_rfc3339(event, "eventTime").value_or(w.end() * 1000) / 1000;
     w.take(logs, event, id.empty() ? id : auth::dedupe_hash(id, 12), time_s);
   }
 
-  const std::string next = text(doc, "NextToken");
+  const std::string next = json::text(doc, "NextToken");
   if (!next.empty() && next != token)
     w.set_page("token", next);
   else  // the window is complete: move the checkpoint to its end

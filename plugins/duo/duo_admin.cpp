@@ -46,14 +46,14 @@ Logs DuoAdmin::gather_logs(const Cursor& cursor) {
   Logs logs;
   for (const auto& event : rows) {
     const int64_t ts = json::get<int64_t>(event, "timestamp", std::string("Duo GET ") + kPath);
-    const std::string json = ::siphon::to_json(event);
-    std::string hash = event_hash(json);
+    const std::string text = ::siphon::to_json(event);
+    std::string hash = event_hash(text);
     if (ts == p.mintime && already[hash] > 0) {
       --already[hash];
       ++logs.duplicates_dropped;
       continue;
     }
-    logs.add(json);
+    logs.add(text);
     logs.event_time(ts * 1000);
     if (ts > next.mintime) next = Position{ts, {}};
     if (ts == next.mintime) next.seen.push_back(std::move(hash));

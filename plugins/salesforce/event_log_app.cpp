@@ -17,10 +17,6 @@ constexpr size_t kMaxDone = 1000;      // keeps the cursor far below its 64 KiB 
 constexpr int kMaxFilesPerPoll = 100;  // header-only files cost a request each
 constexpr int64_t kMaxRowsPerPoll = 100000;
 
-std::string text_member(const rapidjson::Value& v, const char* name) {
-  return json::find<std::string>(v, name).value_or("");
-}
-
 [[noreturn]] void bad_cursor(const std::string& why) {
   throw Error("cursor: " + why + " (not a salesforce cursor; reset the app with state reset)");
 }
@@ -57,10 +53,10 @@ EventLogCursor EventLogCursor::parse(const std::string& text) {
   if (json::at(*doc, "file")) {
     const rapidjson::Value& f = (*doc)["file"];
     auto created = json::find<int64_t>(f, "created"), rows = json::find<int64_t>(f, "rows");
-    if (text_member(f, "id").empty() || text_member(f, "log_file").empty() || !created || !rows ||
+    if (json::text(f, "id").empty() || json::text(f, "log_file").empty() || !created || !rows ||
         *rows < 0)
       bad_cursor("file is not {id, created, log_file, rows}");
-    c.file = LogFileRef{text_member(f, "id"), *created, text_member(f, "log_file"), *rows};
+    c.file = LogFileRef{json::text(f, "id"), *created, json::text(f, "log_file"), *rows};
   }
   return c;
 }
@@ -249,9 +245,9 @@ void EventLogApp::take_records(const rapidjson::Document& page, const std::strin
   for (const auto& r : json::get<json::Array>(page, "records", what)) {
     if (!r.IsObject()) throw Error(what + ": a record is not an object");
     LogFileRef f;
-    f.id = text_member(r, "Id");
-    f.log_file = text_member(r, "LogFile");
-    const std::string created = text_member(r, "CreatedDate");
+    f.id = json::text(r, "Id");
+    f.log_file = json::text(r, "LogFile");
+    const std::string created = json::text(r, "CreatedDate");
     if (f.id.empty() || f.log_file.empty() || created.empty())
       throw Error(what + ": a record lacks Id, LogFile or CreatedDate");
     try {
@@ -262,7 +258,7 @@ void EventLogApp::take_records(const rapidjson::Document& page, const std::strin
     pending_.push_back(std::move(f));
   }
   const bool done = json::find<bool>(page, "done").value_or(true);
-  const std::string next = text_member(page, "nextRecordsUrl");
+  const std::string next = json::text(page, "nextRecordsUrl");
   if (!done) {
     if (next.empty()) throw Error(what + ": done is false but there is no nextRecordsUrl");
     next_records_url_ = next_page_url(next, url);

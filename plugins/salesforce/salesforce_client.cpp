@@ -13,10 +13,6 @@ namespace {
 
 constexpr char kTokenPath[] = "/services/oauth2/token";
 
-std::string member(const rapidjson::Value& v, const char* name) {
-  return json::find<std::string>(v, name).value_or("");
-}
-
 // "https://host[:port]" of an absolute URL (the part vendor_url replaces).
 std::string origin_of(const std::string& url) {
   const size_t scheme_end = url.find("://");
@@ -131,8 +127,8 @@ void Client::authenticate() {
   }
   check_response(resp, what);
   rapidjson::Document body = resp.json(what);
-  const std::string token = member(body, "access_token");
-  const std::string instance = member(body, "instance_url");
+  const std::string token = json::text(body, "access_token");
+  const std::string instance = json::text(body, "instance_url");
   if (token.empty()) throw Error(what + ": the answer has no access_token");
   if (instance.empty()) throw Error(what + ": the answer has no instance_url");
   const bool rebased = !ctx_.option("base_url").empty();
@@ -157,7 +153,7 @@ std::string Client::data_path() {
   std::string best;
   if (doc.IsArray())
     for (const auto& v : doc.GetArray()) {
-      std::string version = member(v, "version");
+      std::string version = json::text(v, "version");
       if (valid_version(version) &&
           (best.empty() || version_number(version) > version_number(best)))
         best = version;

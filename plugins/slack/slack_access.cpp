@@ -67,10 +67,6 @@ std::string to_json(const State& s) {
   return write_cursor(s, json::object(scan));
 }
 
-int64_t int_member(const rapidjson::Value& v, const char* name) {
-  return json::find_integer(v, name).value_or(-1);
-}
-
 // Keeps the rows with the newest date_last when there are too many.
 void trim_seen(std::vector<Seen>& seen) {
   if (seen.size() <= kMaxSeen) return;
@@ -151,17 +147,17 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
   int64_t last_date_first = -1;
   for (const auto& row : rows) {
     if (!row.IsObject()) throw Error(std::string("Slack ") + kMethod + ": a row is not an object");
-    const int64_t date_last = int_member(row, "date_last");
+    const int64_t date_last = json::find_integer(row, "date_last").value_or(-1);
     if (date_last < 0)
       throw Error(std::string("Slack ") + kMethod + ": a row has no integer date_last");
-    last_date_first = int_member(row, "date_first");
+    last_date_first = json::find_integer(row, "date_first").value_or(-1);
     if (date_last < s.since) continue;
-    const std::string json = ::siphon::to_json(row);
-    std::string hash = row_hash(json);
+    const std::string text = ::siphon::to_json(row);
+    std::string hash = row_hash(text);
     if (!seen.insert(hash).second) continue;  // shown again by a shifted page
     s.seen.push_back({date_last, hash});
     if (known.count(hash)) continue;  // delivered by the previous scan, unchanged
-    logs.add(json);
+    logs.add(text);
   }
   trim_seen(s.seen);
 
@@ -173,8 +169,8 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
   } else {
     int64_t page = s.page, pages = 1;
     if (json::find<json::Object>(doc, "paging")) {
-      page = std::max<int64_t>(int_member(doc, "paging.page"), s.page);
-      pages = int_member(doc, "paging.pages");
+      page = std::max<int64_t>(json::find_integer(doc, "paging.page").value_or(-1), s.page);
+      pages = json::find_integer(doc, "paging.pages").value_or(-1);
     }
     if (page < pages && !rows.empty()) {
       done = false;

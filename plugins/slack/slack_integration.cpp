@@ -92,8 +92,8 @@ Logs SlackIntegration::gather_logs(const Cursor& cursor) {
       reached_checkpoint = true;
       break;
     }
-    const std::string json = ::siphon::to_json(entry);
-    std::string hash = row_hash(json);
+    const std::string text = ::siphon::to_json(entry);
+    std::string hash = row_hash(text);
     if (date > s.newest) {
       s.newest = date;
       s.at_newest.clear();
@@ -104,7 +104,7 @@ Logs SlackIntegration::gather_logs(const Cursor& cursor) {
     if (this_page.size() < kMaxHashes) this_page.push_back(hash);
     if (previous.count(hash)) continue;                  // shown again by a page shift
     if (date == s.since && known.count(hash)) continue;  // delivered before
-    logs.add(json);
+    logs.add(text);
   }
   s.last_page = std::move(this_page);
 
