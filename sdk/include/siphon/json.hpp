@@ -4,7 +4,7 @@
 // Vendor bodies are read with RapidJSON. Rather than test HasMember and
 // IsString at every step, a plugin names the member it wants by its path:
 //
-//   const auto& items = siphon::json::get<siphon::json::Array>(page, "data");
+//   auto items = siphon::json::get<siphon::json::Array>(page, "data");   // a view
 //   std::string next = siphon::json::find<std::string>(page, "pagination.next_link")
 //                          .value_or("");
 //   int64_t reset = siphon::json::get<int64_t>(body, "data.X-RateLimit-Reset");
@@ -20,9 +20,9 @@
 // absent, null, or of another type.
 //
 // T is one of: std::string, int64_t, double, bool, json::Array (an array),
-// json::Object (an object) and json::Any (any value but null). The references
-// returned by get<Array>/get<Object>/get<Any> point into the document; keep
-// the document alive while using them.
+// json::Object (an object) and json::Any (any value but null). Array, Object
+// and Any are views into the document: keep the document alive while using
+// them.
 //
 // All functions are pure and thread-safe (on documents not being modified).
 #ifndef SIPHON_JSON_HPP
@@ -31,7 +31,6 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
-#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -139,6 +138,7 @@ struct Raw {
 // string, an integer, an array of strings or Raw JSON:
 //   json::object({{"grant_type", "client_credentials"}, {"exp", now_s + 30}})
 // Members that are present only sometimes: build the vector, then call.
+// Members are views: what they point at must live until object() returns.
 using Member =
     std::pair<std::string_view,
               std::variant<std::string_view, int64_t, std::span<const std::string>, Raw>>;

@@ -10,7 +10,7 @@
 //   - while a window is open: its upper bound, the position of the next page
 //     to read (a next-page URL, a page token, an offset ...: any named string
 //     or integer members) and the newest time read so far with its ids. A
-//     stop between pages therefore resumes at the page not yet read;
+//     stop between pages therefore resumes at the page not yet read.
 //
 // Where the bound moves when a window has been read to its last page:
 //   - by default to the newest time read in it, with the ids delivered at
@@ -70,7 +70,7 @@ struct WindowFormat {
   Time time = Time::kSeconds;
   // The app type, for error texts ("duo_auth cursor is not valid ...").
   std::string app_type;
-  // Member names.
+  // Member names; `lower` and `upper` are required, the others may be "".
   std::string lower = "after", lower_ids = "after_ids", upper = "before", newest = "newest",
               newest_ids = "newest_ids", seen = "seen", seen_next = "seen_next";
   // Ids kept at the bound, at the newest time, and in the lookback (each).
@@ -96,9 +96,9 @@ class WindowCursor {
   std::string save() const;
 
   bool is_open() const { return end_.has_value(); }
-  // Opens a window up to `end` (exclusive of nothing: the vendor's own
-  // bounds apply). Returns false, opening none, when `end` is not after the
-  // bound: there is nothing to read yet.
+  // Opens a window from the bound up to `end` (whether the vendor treats its
+  // bounds as inclusive is its own affair). Returns false, opening none, when
+  // `end` is not after the bound: there is nothing to read yet.
   bool open(int64_t end);
   // The lower bound: where the open (or next) window's query starts.
   int64_t bound() const { return edge_.bound(); }
