@@ -218,6 +218,16 @@ int cmd_plugins(const Args& a) {
       w.Null();
     else
       w.String(h.cfg.plugin_pin);
+    w.Key("host_options");  // accepted by every app type
+    w.StartArray();
+    for (const auto& op : host_options()) {
+      w.StartObject();
+      field(w, "name", op.name);
+      field(w, "description", op.description);
+      field(w, "default", op.default_value);
+      w.EndObject();
+    }
+    w.EndArray();
     w.Key("plugins");
     w.StartArray();
     for (const auto& p : h.registry.plugins()) {
@@ -299,14 +309,12 @@ int cmd_plugins(const Args& a) {
             "    auth   %-20s %-9s %s  regex: %s\n", f.name.c_str(),
             f.secret ? (f.optional ? "secret,opt" : "secret") : (f.optional ? "optional" : ""),
             f.description.c_str(), f.regex.c_str());
-      std::printf("    option %-20s %-9s %s\n", "base_url", "",
-                  "replaces scheme, host and port of every vendor URL (regional hosts, proxies, "
-                  "local imitations)");
+      for (const auto& op : host_options())
+        std::printf("    option %-20s %-9s %s\n", op.name.c_str(), "", op.description.c_str());
       for (const auto& op : t->options)
-        if (op.name != "base_url")
-          std::printf(
-              "    option %-20s %-9s %s%s\n", op.name.c_str(), "", op.description.c_str(),
-              op.default_value.empty() ? "" : (" (default " + op.default_value + ")").c_str());
+        std::printf(
+            "    option %-20s %-9s %s%s\n", op.name.c_str(), "", op.description.c_str(),
+            op.default_value.empty() ? "" : (" (default " + op.default_value + ")").c_str());
     }
   }
   if (!h.registry.refused().empty()) {

@@ -100,6 +100,7 @@ AppTypeInfo describe(const siphon_app_type* t, size_t index) {
     if (o == nullptr || !SIPHON_HAS_MEMBER(siphon_option, default_value, o->struct_size) ||
         !nonempty(o->name))
       throw Refusal{where + ": option #" + std::to_string(i) + " is incomplete"};
+    if (is_host_option(o->name)) continue;  // declared by plugins built before the host did
     info.options.push_back(
         {o->name, o->description ? o->description : "", o->default_value ? o->default_value : ""});
   }
@@ -372,6 +373,21 @@ std::vector<const AppTypeInfo*> PluginRegistry::types() const {
   std::vector<const AppTypeInfo*> out;
   for (const auto& [k, v] : types_) out.push_back(v.get());
   return out;
+}
+
+const std::vector<OptionInfo>& host_options() {
+  static const std::vector<OptionInfo> kOptions{
+      {"base_url",
+       "replaces scheme, host and port of every vendor URL (regional hosts, proxies, local "
+       "imitations)",
+       ""}};
+  return kOptions;
+}
+
+bool is_host_option(const std::string& name) {
+  for (const auto& o : host_options())
+    if (o.name == name) return true;
+  return false;
 }
 
 }  // namespace siphon

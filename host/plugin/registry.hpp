@@ -36,6 +36,11 @@ struct OptionInfo {
 
 struct PluginInfo;
 
+// The options the host declares for every app type (plugin_api.h: base_url),
+// validated by the host and passed to the plugin like its own options.
+const std::vector<OptionInfo>& host_options();
+bool is_host_option(const std::string& name);
+
 // One app type, with its metadata copied and its callbacks checked.
 struct AppTypeInfo {
   std::string type;  // service_logtype

@@ -1,12 +1,10 @@
 #include "aliyun_actiontrail.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <siphon/auth_helpers.hpp>
+#include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
-#include <unordered_set>
+#include <siphon/window_cursor.hpp>
 #include <vector>
 
 #include "aliyun_signer.hpp"
@@ -28,91 +26,21 @@ bool is_auth_code(const std::string& code) {
          code == "IncompleteSignature" || code == "InvalidSecurityToken.Expired";
 }
 
-// The cursor. `checkpoint`: where the next window starts (seconds); `known`:
-// hashed eventIds of delivered events at or after it. While a window is open:
-// its end, the NextToken of its next page, and the hashed ids of its events at
-// or after the next checkpoint.
-struct State {
-  int64_t checkpoint = 0;
-  std::vector<std::string> known;
-  bool open = false;
-  int64_t end = 0;
-  std::string token;
-  std::vector<std::string> boundary;
-  int64_t restarts = 0;  // times this window was read again after a refused NextToken
-};
-
-std::vector<std::string> strings(const rapidjson::Value& doc, const char* name) {
-  std::vector<std::string> out;
-  if (doc.HasMember(name) && doc[name].IsArray())
-    for (const auto& v : doc[name].GetArray())
-      if (v.IsString()) out.emplace_back(v.GetString());
-  return out;
-}
-
-State parse_cursor(const Cursor& cursor) {
-  State s;
-  if (cursor.empty()) {
-    s.checkpoint = cursor.start_time_ms / 1000;
-    return s;
-  }
-  rapidjson::Document doc;
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("checkpoint") ||
-      !doc["checkpoint"].IsInt64())
-    throw Error("aliyun_actiontrail cursor is not valid (reset it with siphon state reset)");
-  s.checkpoint = doc["checkpoint"].GetInt64();
-  s.known = strings(doc, "known");
-  if (doc.HasMember("end") && doc["end"].IsInt64()) {
-    s.open = true;
-    s.end = doc["end"].GetInt64();
-    if (doc.HasMember("token") && doc["token"].IsString()) s.token = doc["token"].GetString();
-    s.boundary = strings(doc, "boundary");
-    if (doc.HasMember("restarts") && doc["restarts"].IsInt64())
-      s.restarts = doc["restarts"].GetInt64();
-  }
-  return s;
-}
-
-void put_strings(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
-                 const std::vector<std::string>& values) {
-  out.Key(name);
-  out.StartArray();
-  for (const auto& v : values) out.String(v);
-  out.EndArray();
-}
-
-std::string to_json(const State& s) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("checkpoint");
-  out.Int64(s.checkpoint);
-  put_strings(out, "known", s.known);
-  if (s.open) {
-    out.Key("end");
-    out.Int64(s.end);
-    if (!s.token.empty()) {
-      out.Key("token");
-      out.String(s.token);
-    }
-    put_strings(out, "boundary", s.boundary);
-    if (s.restarts > 0) {
-      out.Key("restarts");
-      out.Int64(s.restarts);
-    }
-  }
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
-}
-
-std::string id_hash(const std::string& event_id) {
-  return auth::hex(auth::sha256(event_id)).substr(0, 12);
-}
-
-std::string text(const rapidjson::Value& doc, const char* name) {
-  if (!doc.IsObject() || !doc.HasMember(name) || !doc[name].IsString()) return {};
-  return doc[name].GetString();
+// The cursor keeps its format: {"checkpoint":<s>,"known":[hashed eventIds at or after
+// it]} and, while a window is open, "end", the NextToken ("token"), "restarts" and the
+// hashed ids of its events at or after the next checkpoint ("boundary").
+WindowFormat cursor_format(int64_t lookback_seconds) {
+  WindowFormat f;
+  f.app_type = "aliyun_actiontrail";
+  f.lower = "checkpoint";
+  f.lower_ids = f.newest = "";
+  f.upper = "end";
+  f.seen = "known";
+  f.seen_next = "boundary";
+  f.max_ids = kMaxIds;
+  f.advance_to_end = true;
+  f.lookback = lookback_seconds;
+  return f;
 }
 
 }  // namespace
@@ -131,10 +59,6 @@ AuthInfo AliyunActionTrail::required_auth_info() {
 
 Options AliyunActionTrail::options() {
   return {
-      {"base_url",
-       "replaces scheme, host and port of https://actiontrail.<region_id>.aliyuncs.com (proxy, "
-       "local imitation)",
-       ""},
       {"max_results", "events per call (MaxResults), 1..50", "50"},
       {"delay_seconds", "ActionTrail shows events late: a window ends this long before now", "300"},
       {"lookback_seconds",
@@ -198,113 +122,79 @@ rapidjson::Document AliyunActionTrail::lookup_events(const Params& params) {
     throw Error(where + ": reply is not a JSON object");
   }
 
-  const std::string code = text(doc, "Code");
-  std::string message = text(doc, "Message");
+  const std::string code = json::text(doc, "Code");
+  std::string message = json::text(doc, "Message");
   // Aliyun quotes its string to sign, which holds the AccessKeyId: keep it out.
   if (const size_t cut = message.find(" server string to sign"); cut != std::string::npos)
     message.resize(cut);
   std::string reason = where + ": HTTP " + std::to_string(r.status);
   if (!code.empty()) reason += ", " + code;
   if (!message.empty()) reason += ": " + message;
-  if (const std::string id = text(doc, "RequestId"); !id.empty())
+  if (const std::string id = json::text(doc, "RequestId"); !id.empty())
     reason += " (RequestId " + id + ")";
   if (code == "InvalidTimeStamp.Expired") reason += "; check this host's clock";
 
-  if (code.rfind("Throttling", 0) == 0 || code == "ServiceUnavailable" || code == "InternalError" ||
-      r.status == 429 || r.status >= 500)
+  // Throttling and server errors stated in a body (429 and 5xx are the host's).
+  if (code.rfind("Throttling", 0) == 0 || code == "ServiceUnavailable" || code == "InternalError")
     throw RetryLater(reason);
   if (is_auth_code(code) || r.status == 401 || r.status == 403) throw AuthRejected(reason);
   throw Error(reason);
 }
 
 Logs AliyunActionTrail::gather_logs(const Cursor& cursor) {
-  State s = parse_cursor(cursor);
+  WindowCursor w(cursor_format(lookback_seconds_));
+  w.load(cursor, cursor.start_time_ms / 1000);
   const int64_t now = ctx().now_ms() / 1000;
   Logs logs;
-  if (!s.open) {
+  if (!w.is_open()) {
     const int64_t oldest = now - kRetentionS;
-    if (s.checkpoint < oldest) {
+    if (w.bound() < oldest) {
       ctx().warn("aliyun_actiontrail: ActionTrail keeps 90 days; starting at " +
                  timefmt::rfc3339(oldest * 1000));
-      s.checkpoint = oldest;
+      w.raise_bound(oldest);
     }
-    const int64_t end = now - delay_seconds_;
-    if (end <= s.checkpoint) {  // nothing ActionTrail shows yet
-      logs.next_cursor = to_json(s);
-      return logs;
-    }
-    s.open = true;
-    s.end = end;
-    s.token.clear();
-    s.boundary.clear();
+    if (!w.open(now - delay_seconds_)) return w.done(logs);  // nothing ActionTrail shows yet
   }
 
-  Params params = {{"StartTime", timefmt::rfc3339(s.checkpoint * 1000)},
-                   {"EndTime", timefmt::rfc3339(s.end * 1000)},
+  const std::string token = w.page("token");
+  Params params = {{"StartTime", timefmt::rfc3339(w.bound() * 1000)},
+                   {"EndTime", timefmt::rfc3339(w.end() * 1000)},
                    {"MaxResults", std::to_string(max_results_)}};
-  if (!s.token.empty()) params.emplace_back("NextToken", s.token);
+  if (!token.empty()) params.emplace_back("NextToken", token);
   rapidjson::Document doc;
   try {
     doc = lookup_events(params);
   } catch (const Error& e) {
     const std::string what = e.what();
-    if (s.token.empty() || e.status() != SIPHON_ERROR ||
-        what.find("NextToken") == std::string::npos)
+    if (token.empty() || e.status() != SIPHON_ERROR || what.find("NextToken") == std::string::npos)
       throw;
-    if (s.restarts >= kMaxRestarts)
-      throw Error(what + " (the window " + timefmt::rfc3339(s.checkpoint * 1000) + " to " +
-                  timefmt::rfc3339(s.end * 1000) + " was already read again " +
-                  std::to_string(s.restarts) + " times)");
+    const int64_t restarts = w.page_int("restarts");
+    if (restarts >= kMaxRestarts)
+      throw Error(what + " (the window " + timefmt::rfc3339(w.bound() * 1000) + " to " +
+                  timefmt::rfc3339(w.end() * 1000) + " was already read again " +
+                  std::to_string(restarts) + " times)");
     // A NextToken ActionTrail no longer accepts: read the window again; what
     // was delivered from it may be delivered again.
     ctx().warn("aliyun_actiontrail: NextToken refused; reading the window from its start again");
-    s.token.clear();
-    ++s.restarts;
-    logs.next_cursor = to_json(s);
-    logs.more_to_poll = true;
-    return logs;
-  }
-  if (!doc.HasMember("Events") || !doc["Events"].IsArray())
-    throw Error("ActionTrail LookupEvents: reply has no Events array");
-
-  const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
-  const int64_t next_checkpoint = std::max(s.checkpoint, s.end - lookback_seconds_);
-  const int64_t next_checkpoint_ms = next_checkpoint * 1000;
-  for (const auto& event : doc["Events"].GetArray()) {
-    if (!event.IsObject()) throw Error("ActionTrail LookupEvents: an event is not a JSON object");
-    const std::string id = text(event, "eventId");
-    if (id.empty()) {  // cannot be deduplicated; deliver it
-      logs.add(event);
-      continue;
-    }
-    const std::string hash = id_hash(id);
-    int64_t event_ms = 0;
-    try {
-      event_ms = timefmt::parse_rfc3339(text(event, "eventTime"));
-    } catch (const std::exception&) {
-      event_ms = s.end * 1000;  // unreadable time: treat it as part of the boundary
-    }
-    if (event_ms >= next_checkpoint_ms && s.boundary.size() < kMaxIds &&
-        std::find(s.boundary.begin(), s.boundary.end(), hash) == s.boundary.end())
-      s.boundary.push_back(hash);
-    if (known.count(hash)) continue;  // delivered with the previous window
-    logs.add(event);
+    w.restart();
+    w.set_page("restarts", restarts + 1);
+    return w.done(logs);
   }
 
-  const std::string next = text(doc, "NextToken");
-  if (!next.empty() && next != s.token) {
-    s.token = next;
-    logs.more_to_poll = true;
-  } else {  // the window is complete: move the checkpoint to its end
-    s.checkpoint = next_checkpoint;
-    s.known = std::move(s.boundary);
-    s.open = false;
-    s.token.clear();
-    s.boundary.clear();
-    s.restarts = 0;
+  w.start_page();
+  for (const auto& event : json::get<json::Array>(doc, "Events", "ActionTrail LookupEvents")) {
+    const std::string id = json::text(event, "eventId");  // without one it cannot be deduplicated
+    // An unreadable time counts as the window's end: the id is remembered.
+    const int64_t time_s = json::find_rfc3339(event, "eventTime").value_or(w.end() * 1000) / 1000;
+    w.take(logs, event, id.empty() ? id : auth::dedupe_hash(id, 12), time_s);
   }
-  logs.next_cursor = to_json(s);
-  return logs;
+
+  const std::string next = json::text(doc, "NextToken");
+  if (!next.empty() && next != token)
+    w.set_page("token", next);
+  else  // the window is complete: move the checkpoint to its end
+    w.close(ctx());
+  return w.done(logs);
 }
 
 }  // namespace siphon::aliyun

@@ -1,10 +1,8 @@
 #include "duo_admin.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <map>
 #include <siphon/auth_helpers.hpp>
+#include <siphon/json.hpp>
 #include <vector>
 
 namespace siphon::duo {
@@ -19,73 +17,48 @@ struct Position {
 };
 
 Position parse_cursor(const Cursor& cursor) {
-  Position p;
-  if (cursor.empty()) {
-    p.mintime = cursor.start_time_ms / 1000;
-    return p;
-  }
-  rapidjson::Document doc;
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("mintime") ||
-      !doc["mintime"].IsInt64())
+  if (cursor.empty()) return Position{cursor.start_time_ms / 1000, {}};
+  auto doc = json::parse(cursor.value);
+  if (!doc || !json::find<int64_t>(*doc, "mintime"))
     throw Error("duo_admin cursor is not valid (reset it with siphon state reset)");
-  p.mintime = doc["mintime"].GetInt64();
-  if (doc.HasMember("seen") && doc["seen"].IsArray())
-    for (const auto& h : doc["seen"].GetArray())
-      if (h.IsString()) p.seen.emplace_back(h.GetString());
-  return p;
+  return Position{json::get<int64_t>(*doc, "mintime"), json::strings(*doc, "seen")};
 }
 
 std::string to_json(const Position& p) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("mintime");
-  out.Int64(p.mintime);
-  out.Key("seen");
-  out.StartArray();
-  for (const auto& h : p.seen) out.String(h);
-  out.EndArray();
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  return json::object({{"mintime", p.mintime}, {"seen", p.seen}});
 }
 
 // 64 bits of SHA-256 over the event's compact JSON: enough to tell apart the
 // events of one second.
-std::string event_hash(const std::string& event_json) {
-  return auth::hex(auth::sha256(event_json)).substr(0, 16);
-}
+std::string event_hash(const std::string& event_json) { return auth::dedupe_hash(event_json); }
 
 }  // namespace
 
 Logs DuoAdmin::gather_logs(const Cursor& cursor) {
   Position p = parse_cursor(cursor);
   rapidjson::Document doc = client_.get(kPath, {{"mintime", std::to_string(p.mintime)}});
-  const rapidjson::Value& rows = doc["response"];
-  if (!rows.IsArray()) throw Error(std::string("Duo GET ") + kPath + ": response is not an array");
+  const auto rows = json::get<json::Array>(doc, "response", std::string("Duo GET ") + kPath);
 
   // A multiset: identical events in one second are each delivered once.
   std::map<std::string, int> already;
   for (const auto& h : p.seen) ++already[h];
   Position next = p;
   Logs logs;
-  for (const auto& event : rows.GetArray()) {
-    if (!event.IsObject() || !event.HasMember("timestamp") || !event["timestamp"].IsInt64())
-      throw Error(std::string("Duo GET ") + kPath + ": an event has no integer timestamp");
-    const int64_t ts = event["timestamp"].GetInt64();
-    const std::string json = ::siphon::to_json(event);
-    std::string hash = event_hash(json);
+  for (const auto& event : rows) {
+    const int64_t ts = json::get<int64_t>(event, "timestamp", std::string("Duo GET ") + kPath);
+    const std::string text = ::siphon::to_json(event);
+    std::string hash = event_hash(text);
     if (ts == p.mintime && already[hash] > 0) {
       --already[hash];
       ++logs.duplicates_dropped;
       continue;
     }
-    logs.add(json);
+    logs.add(text);
     logs.event_time(ts * 1000);
     if (ts > next.mintime) next = Position{ts, {}};
     if (ts == next.mintime) next.seen.push_back(std::move(hash));
   }
-  logs.more_to_poll = rows.Size() >= kPageRows;
+  logs.more_to_poll = rows.size() >= kPageRows;
   if (logs.more_to_poll && logs.empty()) {
     // More than 1000 events share second mintime: Duo cannot page within a
     // second, so the rest of that second is out of reach.

@@ -1,10 +1,8 @@
 #include "duo_auth.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <optional>
+#include <siphon/json.hpp>
 #include <unordered_set>
 #include <vector>
 
@@ -27,62 +25,32 @@ struct Window {
 };
 
 Window parse_cursor(const Cursor& cursor) {
-  Window w;
-  if (cursor.empty()) {
-    w.mintime = cursor.start_time_ms;
-    return w;
-  }
-  rapidjson::Document doc;
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("mintime") ||
-      !doc["mintime"].IsInt64())
+  if (cursor.empty()) return Window{cursor.start_time_ms, {}, {}, {}};
+  auto doc = json::parse(cursor.value);
+  if (!doc || !json::find<int64_t>(*doc, "mintime"))
     throw Error("duo_auth cursor is not valid (reset it with siphon state reset)");
-  w.mintime = doc["mintime"].GetInt64();
-  if (doc.HasMember("maxtime") && doc["maxtime"].IsInt64()) w.maxtime = doc["maxtime"].GetInt64();
-  if (doc.HasMember("next_offset") && doc["next_offset"].IsString())
-    w.next_offset = doc["next_offset"].GetString();
-  if (doc.HasMember("last_txids") && doc["last_txids"].IsArray())
-    for (const auto& t : doc["last_txids"].GetArray())
-      if (t.IsString()) w.last_txids.emplace_back(t.GetString());
-  return w;
+  return Window{json::get<int64_t>(*doc, "mintime"), json::find<int64_t>(*doc, "maxtime"),
+                json::find<std::string>(*doc, "next_offset").value_or(""),
+                json::strings(*doc, "last_txids")};
 }
 
 std::string to_json(const Window& w) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("mintime");
-  out.Int64(w.mintime);
-  if (w.maxtime) {
-    out.Key("maxtime");
-    out.Int64(*w.maxtime);
-  }
-  if (!w.next_offset.empty()) {
-    out.Key("next_offset");
-    out.String(w.next_offset);
-  }
-  out.Key("last_txids");
-  out.StartArray();
-  for (const auto& t : w.last_txids) out.String(t);
-  out.EndArray();
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  std::vector<json::Member> members{{"mintime", w.mintime}};
+  if (w.maxtime) members.push_back({"maxtime", *w.maxtime});
+  if (!w.next_offset.empty()) members.push_back({"next_offset", w.next_offset});
+  members.push_back({"last_txids", w.last_txids});
+  return json::object(members);
 }
 
 // metadata.next_offset ["1714582795000","txid"] as "1714582795000,txid"; "" if null/missing.
 std::string next_offset_of(const rapidjson::Value& response) {
-  if (!response.HasMember("metadata") || !response["metadata"].IsObject()) return {};
-  const rapidjson::Value& meta = response["metadata"];
-  if (!meta.HasMember("next_offset") || !meta["next_offset"].IsArray()) return {};
   std::string joined;
-  for (const auto& part : meta["next_offset"].GetArray()) {
-    if (!joined.empty()) joined += ',';
-    if (part.IsString())
-      joined += part.GetString();
-    else if (part.IsInt64())
-      joined += std::to_string(part.GetInt64());
-    else
+  auto parts = json::find<json::Array>(response, "metadata.next_offset");
+  if (!parts) return joined;
+  for (const auto& part : *parts) {
+    if (!part.IsString() && !part.IsInt64())
       throw Error(std::string("Duo GET ") + kPath + ": metadata.next_offset is not understood");
+    joined += (joined.empty() ? "" : ",") + json::text(part, "");
   }
   return joined;
 }
@@ -127,29 +95,26 @@ Logs DuoAuth::gather_logs(const Cursor& cursor) {
                    {"sort", "ts:asc"}};
   if (!w.next_offset.empty()) params.emplace_back("next_offset", w.next_offset);
   rapidjson::Document doc = client_.get(kPath, params);
-  const rapidjson::Value& response = doc["response"];
-  if (!response.IsObject() || !response.HasMember("authlogs") || !response["authlogs"].IsArray())
-    throw Error(std::string("Duo GET ") + kPath + ": response.authlogs is missing");
+  const auto events =
+      json::get<json::Array>(doc, "response.authlogs", std::string("Duo GET ") + kPath);
 
   const std::unordered_set<std::string> delivered(w.last_txids.begin(), w.last_txids.end());
   std::vector<std::string> txids;
-  for (const auto& event : response["authlogs"].GetArray()) {
+  for (const auto& event : events) {
     if (!event.IsObject())
       throw Error(std::string("Duo GET ") + kPath + ": an event is not an object");
-    std::string txid =
-        event.HasMember("txid") && event["txid"].IsString() ? event["txid"].GetString() : "";
+    std::string txid = json::find<std::string>(event, "txid").value_or("");
     if (!txid.empty() && delivered.count(txid)) {  // already on the previous page
       ++logs.duplicates_dropped;
       continue;
     }
     logs.add(event);
-    if (event.HasMember("timestamp") && event["timestamp"].IsInt64())
-      logs.event_time(event["timestamp"].GetInt64() * 1000);
+    logs.event_time(json::find<int64_t>(event, "timestamp").value_or(0) * 1000);
     if (!txid.empty() && txids.size() < kMaxTxids) txids.push_back(std::move(txid));
   }
   if (!txids.empty()) w.last_txids = std::move(txids);
 
-  const std::string next = next_offset_of(response);
+  const std::string next = next_offset_of(doc["response"]);
   if (!next.empty() && next != w.next_offset) {  // the same offset again would loop forever
     w.next_offset = next;
     logs.more_to_poll = true;

@@ -1,22 +1,12 @@
 #include "duo_client.hpp"
 
+#include <siphon/error_response.hpp>
+#include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
 
 #include "duo_signer.hpp"
 
 namespace siphon::duo {
-namespace {
-
-// Optional members of a Duo FAIL reply, as text.
-std::string member_text(const rapidjson::Value& doc, const char* name) {
-  if (!doc.IsObject() || !doc.HasMember(name)) return {};
-  const rapidjson::Value& v = doc[name];
-  if (v.IsString()) return v.GetString();
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  return {};
-}
-
-}  // namespace
 
 AuthInfo auth_fields() {
   return {
@@ -30,8 +20,6 @@ AuthInfo auth_fields() {
 
 Options common_options() {
   return {
-      {"base_url", "Replaces scheme, host and port of the Duo API URL (proxy, local imitation)",
-       ""},
       {"poll_pause_seconds", "Pause between polls of one run; Duo asks for at most 1 call/min",
        "60"},
       {"signature_version", "Duo request signature: 2 (HMAC-SHA1) or 5 (HMAC-SHA512)", "2"},
@@ -64,24 +52,11 @@ rapidjson::Document Client::get(const std::string& path, const Params& params) {
       {"Accept", "application/json"},
   };
   Response r = ctx_.send("GET", query.empty() ? url : url + "?" + query, headers, "");
-
   const std::string where = "Duo GET " + path;
-  rapidjson::Document doc;
-  doc.Parse(r.body.data(), r.body.size());
-  const bool is_json = !doc.HasParseError() && doc.IsObject();
-  std::string reason = where + ": HTTP " + std::to_string(r.status);
-  if (is_json && member_text(doc, "stat") != "OK") {
-    reason += ", code " + member_text(doc, "code") + ": " + member_text(doc, "message");
-    if (std::string detail = member_text(doc, "message_detail"); !detail.empty())
-      reason += " (" + detail + ")";
-  }
-  if (r.status == 429 || r.status >= 500) throw RetryLater(reason);
-  if (r.status == 401 || r.status == 403) throw AuthRejected(reason);
-  if (!r.ok()) throw Error(reason);
-  if (doc.HasParseError()) r.json(where);  // throws, naming the parse error
-  if (!is_json) throw Error(where + ": reply is not a JSON object");
-  if (member_text(doc, "stat") != "OK") throw Error(reason);
-  if (!doc.HasMember("response")) throw Error(where + ": reply has no response member");
+  check_response(r, where, {{401, 403}, ""});
+  rapidjson::Document doc = r.json(where);
+  if (json::find<std::string>(doc, "stat") != "OK") throw Error(where + ": " + describe_error(r));
+  json::get<json::Any>(doc, "response", where);
   return doc;
 }
 

@@ -1,7 +1,8 @@
 #include "activities_app.hpp"
 
-#include <rapidjson/document.h>
-
+#include <siphon/error_response.hpp>
+#include <siphon/json.hpp>
+#include <siphon/paging.hpp>
 #include <siphon/time_format.hpp>
 #include <unordered_set>
 
@@ -29,28 +30,6 @@ int64_t bounded_option(Context& ctx, const char* name, int64_t fallback, int64_t
   return value;
 }
 
-// The first errors[].reason of a Google error body, or "".
-std::string error_reason(const Response& resp) {
-  rapidjson::Document body;
-  body.Parse(resp.body.data(), resp.body.size());
-  if (body.HasParseError() || !body.IsObject()) return {};
-  auto error = body.FindMember("error");
-  if (error == body.MemberEnd() || !error->value.IsObject()) return {};
-  auto errors = error->value.FindMember("errors");
-  if (errors == error->value.MemberEnd() || !errors->value.IsArray() || errors->value.Empty() ||
-      !errors->value[0].IsObject())
-    return {};
-  auto reason = errors->value[0].FindMember("reason");
-  return reason != errors->value[0].MemberEnd() && reason->value.IsString()
-             ? reason->value.GetString()
-             : std::string();
-}
-
-std::string text_of(const rapidjson::Value& v) {
-  if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-  return to_json(v);
-}
-
 }  // namespace
 
 AuthInfo ActivitiesApp::required_auth_info() {
@@ -63,42 +42,27 @@ AuthInfo ActivitiesApp::required_auth_info() {
 }
 
 Options ActivitiesApp::options() {
-  return {
-      {"base_url",
-       "replaces scheme, host and port of the Reports API and token URLs (proxy, local tests)", ""},
-      {"max_results", "activities per page, 1 to 1000", "1000"},
-      {"lookback_seconds",
-       "each run also re-reads this much before the last window's end, for activities "
-       "Google reports late; those already delivered are skipped (0 to 604800)",
-       "3600"},
-      {"delay_seconds", "a window ends this long before now (0 to 86400)", "0"},
-      {"dedupe_max",
-       "activity ids remembered from the lookback (0 to 2000); beyond it the oldest ones "
-       "in the lookback may be delivered twice",
-       "2000"}};
+  return {{"max_results", "activities per page, 1 to 1000", "1000"},
+          {"lookback_seconds",
+           "each run also re-reads this much before the last window's end, for activities "
+           "Google reports late; those already delivered are skipped (0 to 604800)",
+           "3600"},
+          {"delay_seconds", "a window ends this long before now (0 to 86400)", "0"},
+          {"dedupe_max",
+           "activity ids remembered from the lookback (0 to 2000); beyond it the oldest ones "
+           "in the lookback may be delivered twice",
+           "2000"}};
 }
 
 ActivitiesApp::ActivitiesApp(Context& ctx, std::string application)
     : App(ctx),
       application_(std::move(application)),
-      account_(KeyFile::parse(ctx.auth("keyfile")), ctx.auth("delegation_email")),
+      key_(KeyFile::parse(ctx.auth("keyfile"))),
       max_results_(bounded_option(ctx, "max_results", kMaxResults, 1, kMaxResults)),
       lookback_ms_(bounded_option(ctx, "lookback_seconds", 3600, 0, kMaxLookbackSeconds) * 1000),
       delay_ms_(bounded_option(ctx, "delay_seconds", 0, 0, kMaxDelaySeconds) * 1000),
       dedupe_max_(
           static_cast<size_t>(bounded_option(ctx, "dedupe_max", kMaxDedupe, 0, kMaxDedupe))) {}
-
-Response ActivitiesApp::get(const std::string& url, const Params& query) {
-  Response resp = ctx().get(url, query, {{"Authorization", "Bearer " + account_.token(ctx())}});
-  if (resp.status == 401) {
-    account_.forget();
-    resp = ctx().get(url, query, {{"Authorization", "Bearer " + account_.token(ctx())}});
-    if (resp.status == 401)
-      throw AuthRejected("GET activities/" + application_ + ": " + describe(resp) +
-                         " (with a fresh token)");
-  }
-  return resp;
-}
 
 rapidjson::Document ActivitiesApp::fetch(const Window& window) {
   const std::string url = ctx().vendor_url(kActivitiesUrl + application_);
@@ -107,25 +71,25 @@ rapidjson::Document ActivitiesApp::fetch(const Window& window) {
                {"endTime", timefmt::rfc3339(window.end_ms, true)},
                {"maxResults", std::to_string(window.max_results)}};
   if (!window.page_token.empty()) query.emplace_back("pageToken", window.page_token);
-  Response resp = get(url, query);
+  Response resp = tokens_.send_authorized(ctx(), [&](const std::string& token) {
+    return ctx().get(url, query, {{"Authorization", "Bearer " + token}});
+  });
   if (resp.status == 403) {
-    const std::string reason = error_reason(resp);
+    const std::string reason =
+        json::text(json::parse(resp.body).value_or(rapidjson::Document()), "error.errors.0.reason");
     if (reason == "rateLimitExceeded" || reason == "userRateLimitExceeded" ||
         reason == "quotaExceeded")
-      throw RetryLater(what + ": " + describe(resp));
-    throw AuthRejected(what + ": " + describe(resp) +
-                       " (delegation_email must be a Workspace admin, and the service account "
-                       "needs domain-wide delegation of the admin.reports.audit.readonly scope)");
+      throw RetryLater(what + ": " + describe_error(resp));
   }
-  if (resp.status == 429 || resp.status >= 500) throw RetryLater(what + ": " + describe(resp));
   if (resp.status == 400 && !window.page_token.empty())
-    throw PageTokenRefused(what + ": " + describe(resp));
-  if (!resp.ok()) throw Error(what + ": " + describe(resp));
+    throw PageTokenRefused(what + ": " + describe_error(resp));
+  check_response(resp, what,
+                 {{401, 403},
+                  "(delegation_email must be a Workspace admin, and the service account needs "
+                  "domain-wide delegation of the admin.reports.audit.readonly scope)"});
   rapidjson::Document page = resp.json(what);
   if (!page.IsObject()) throw Error(what + ": the response is not a JSON object");
-  auto items = page.FindMember("items");
-  if (items != page.MemberEnd() && !items->value.IsArray())
-    throw Error(what + ": items is not an array");
+  if (json::at(page, "items")) json::get<json::Array>(page, "items", what);
   return page;
 }
 
@@ -161,43 +125,35 @@ Logs ActivitiesApp::gather_logs(const Cursor& cursor) {
   std::unordered_set<std::string> next(window.next.begin(), window.next.end());
   const int64_t remember_from_ms = window.end_ms - lookback_ms_;
   bool overflow = false;
-  auto items = page.FindMember("items");
-  if (items != page.MemberEnd()) {
-    for (const auto& item : items->value.GetArray()) {
-      if (!item.IsObject())
-        throw Error("GET activities/" + application_ + ": an item is not a JSON object");
-      auto id = item.FindMember("id");
-      if (id != item.MemberEnd() && id->value.IsObject() && id->value.HasMember("time") &&
-          id->value.HasMember("uniqueQualifier")) {
-        const std::string time = text_of(id->value["time"]);
-        const std::string key = activity_key(time, text_of(id->value["uniqueQualifier"]));
-        const bool delivered = seen.count(key) > 0 || next.count(key) > 0;
-        int64_t time_ms = window.end_ms;  // an unreadable time is remembered, to be safe
-        try {
-          time_ms = timefmt::parse_rfc3339(time);
-        } catch (const std::exception&) {
+  for (const auto& item : json::find<json::Array>(page, "items").value_or(json::Array{})) {
+    if (!item.IsObject())
+      throw Error("GET activities/" + application_ + ": an item is not a JSON object");
+    if (json::find<json::Object>(item, "id") && json::at(item, "id.time") &&
+        json::at(item, "id.uniqueQualifier")) {
+      const std::string time = json::text(item, "id.time");
+      const std::string key = activity_key(time, json::text(item, "id.uniqueQualifier"));
+      const bool delivered = seen.count(key) > 0 || next.count(key) > 0;
+      // An unreadable time is remembered, to be safe.
+      const int64_t time_ms = json::find_rfc3339(item, "id.time").value_or(window.end_ms);
+      if (time_ms >= remember_from_ms && !next.count(key)) {
+        if (window.next.size() < dedupe_max_) {
+          window.next.push_back(key);
+          next.insert(key);
+        } else {
+          overflow = true;
         }
-        if (time_ms >= remember_from_ms && !next.count(key)) {
-          if (window.next.size() < dedupe_max_) {
-            window.next.push_back(key);
-            next.insert(key);
-          } else {
-            overflow = true;
-          }
-        }
-        if (delivered) continue;
       }
-      logs.add(item);
+      if (delivered) continue;
     }
+    logs.add(item);
   }
   if (overflow && dedupe_max_ > 0)
     ctx().warn("more than dedupe_max (" + std::to_string(dedupe_max_) +
                ") activities in the lookback; older ones in it may be delivered again by the next "
                "run (raise dedupe_max or lower lookback_seconds)");
 
-  auto token = page.FindMember("nextPageToken");
-  if (token != page.MemberEnd() && token->value.IsString() && token->value.GetStringLength() > 0) {
-    window.page_token = token->value.GetString();
+  window.page_token = paging::next_token(page, "nextPageToken", window.page_token);
+  if (!window.page_token.empty()) {
     logs.more_to_poll = true;
   } else {
     state.lower_ms = window.end_ms;

@@ -33,10 +33,10 @@ class ActivitiesApp : public App {
  private:
   // One page of the window; a 401 gets one fresh token and one retry.
   rapidjson::Document fetch(const Window& window);
-  Response get(const std::string& url, const Params& query);
 
   std::string application_;
-  ServiceAccount account_;
+  KeyFile key_;
+  TokenCache tokens_{[this] { return fetch_token(ctx(), key_, ctx().auth("delegation_email")); }};
   int64_t max_results_;
   int64_t lookback_ms_;
   int64_t delay_ms_;

@@ -1,19 +1,10 @@
 // siphon-gsuite: Google Workspace audit activities from the Admin SDK Reports
 // API, one app type per Reports application (gsuite_<applicationName>).
-#include <algorithm>
-#include <cstddef>
 #include <siphon/sdk.hpp>
 
 #include "activities_app.hpp"
 
 namespace siphon::gsuite {
-
-// A string literal usable as a template argument.
-template <size_t N>
-struct Literal {
-  constexpr Literal(const char (&text)[N]) { std::copy_n(text, N, value); }
-  char value[N];
-};
 
 // The app type gsuite_<Application>: every type shares ActivitiesApp and
 // differs only in the Reports applicationName it reads.

@@ -4,8 +4,8 @@
 #ifndef SIPHON_GSUITE_SERVICE_ACCOUNT_HPP
 #define SIPHON_GSUITE_SERVICE_ACCOUNT_HPP
 
-#include <cstdint>
 #include <siphon/sdk.hpp>
+#include <siphon/token_cache.hpp>
 #include <string>
 
 namespace siphon::gsuite {
@@ -25,29 +25,10 @@ struct KeyFile {
   static KeyFile parse(const std::string& json);
 };
 
-// "HTTP 403 PERMISSION_DENIED rateLimitExceeded: Quota exceeded ..." from a
-// Google error body (API or token endpoint); bodies carry no secrets.
-std::string describe(const Response& resp);
-
-// Access tokens for one key file and delegated user, kept until a minute
-// before they expire. Not thread-safe (one per App instance).
-class ServiceAccount {
- public:
-  ServiceAccount(KeyFile key, std::string subject) : key_(std::move(key)), subject_(subject) {}
-
-  // A cached token, or a new one from the token endpoint (through
-  // ctx.vendor_url, so options.base_url applies). A refused grant throws
-  // siphon::AuthRejected with Google's reason; 429/5xx throw RetryLater.
-  const std::string& token(Context& ctx);
-  // Forgets the cached token (after a 401).
-  void forget() { token_.clear(); }
-
- private:
-  KeyFile key_;
-  std::string subject_;
-  std::string token_;
-  int64_t expiry_ms_ = 0;
-};
+// A new access token for `subject` from the token endpoint (through
+// ctx.vendor_url, so options.base_url applies; the JWT's aud stays the real
+// token_uri). A refused grant throws siphon::AuthRejected with Google's reason.
+Token fetch_token(Context& ctx, const KeyFile& key, const std::string& subject);
 
 }  // namespace siphon::gsuite
 

@@ -4,6 +4,8 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <siphon/error_response.hpp>
+#include <siphon/json.hpp>
 #include <siphon/time_format.hpp>
 
 #include "log_file_csv.hpp"
@@ -14,11 +16,6 @@ namespace {
 constexpr size_t kMaxDone = 1000;      // keeps the cursor far below its 64 KiB limit
 constexpr int kMaxFilesPerPoll = 100;  // header-only files cost a request each
 constexpr int64_t kMaxRowsPerPoll = 100000;
-
-std::string text_member(const rapidjson::Value& v, const char* name) {
-  auto it = v.FindMember(name);
-  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
-}
 
 [[noreturn]] void bad_cursor(const std::string& why) {
   throw Error("cursor: " + why + " (not a salesforce cursor; reset the app with state reset)");
@@ -36,42 +33,37 @@ int64_t parse_salesforce_time(const std::string& text) {
 }
 
 EventLogCursor EventLogCursor::parse(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject()) bad_cursor("not a JSON object");
+  auto doc = json::parse(text);
+  if (!doc || !doc->IsObject()) bad_cursor("not a JSON object");
   EventLogCursor c;
-  if (!doc.HasMember("from") || !doc["from"].IsInt64()) bad_cursor("no from");
-  c.from_ms = doc["from"].GetInt64();
-  c.mark_ms = doc.HasMember("mark") && doc["mark"].IsInt64() ? doc["mark"].GetInt64() : c.from_ms;
-  if (doc.HasMember("done")) {
-    if (!doc["done"].IsArray()) bad_cursor("done is not an array");
-    for (const auto& d : doc["done"].GetArray()) {
-      if (!d.IsArray() || d.Size() != 2 || !d[0].IsString() || !d[1].IsInt64())
+  if (!json::find<int64_t>(*doc, "from")) bad_cursor("no from");
+  c.from_ms = json::get<int64_t>(*doc, "from");
+  c.mark_ms = json::find<int64_t>(*doc, "mark").value_or(c.from_ms);
+  if (json::at(*doc, "done")) {
+    auto done = json::find<json::Array>(*doc, "done");
+    if (!done) bad_cursor("done is not an array");
+    for (const auto& d : *done) {
+      auto id = json::find<std::string>(d, "0");
+      auto created = json::find<int64_t>(d, "1");
+      if (!d.IsArray() || d.Size() != 2 || !id || !created)
         bad_cursor("done holds something else than [Id, CreatedDate]");
-      c.done.emplace_back(d[0].GetString(), d[1].GetInt64());
+      c.done.emplace_back(*id, *created);
     }
   }
-  if (doc.HasMember("file")) {
-    const auto& f = doc["file"];
-    if (!f.IsObject() || text_member(f, "id").empty() || text_member(f, "log_file").empty() ||
-        !f.HasMember("created") || !f["created"].IsInt64() || !f.HasMember("rows") ||
-        !f["rows"].IsInt64() || f["rows"].GetInt64() < 0)
+  if (json::at(*doc, "file")) {
+    const rapidjson::Value& f = (*doc)["file"];
+    auto created = json::find<int64_t>(f, "created"), rows = json::find<int64_t>(f, "rows");
+    if (json::text(f, "id").empty() || json::text(f, "log_file").empty() || !created || !rows ||
+        *rows < 0)
       bad_cursor("file is not {id, created, log_file, rows}");
-    c.file = LogFileRef{text_member(f, "id"), f["created"].GetInt64(), text_member(f, "log_file"),
-                        f["rows"].GetInt64()};
+    c.file = LogFileRef{json::text(f, "id"), *created, json::text(f, "log_file"), *rows};
   }
   return c;
 }
 
 std::string EventLogCursor::to_json() const {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  w.StartObject();
-  w.Key("from");
-  w.Int64(from_ms);
-  w.Key("mark");
-  w.Int64(mark_ms);
-  w.Key("done");
+  rapidjson::StringBuffer pairs;  // [[Id, CreatedDate], ...]
+  rapidjson::Writer<rapidjson::StringBuffer> w(pairs);
   w.StartArray();
   for (const auto& [id, created] : done) {
     w.StartArray();
@@ -80,21 +72,17 @@ std::string EventLogCursor::to_json() const {
     w.EndArray();
   }
   w.EndArray();
+  std::vector<json::Member> members{
+      {"from", from_ms}, {"mark", mark_ms}, {"done", json::Raw{pairs.GetString()}}};
+  std::string file_json;
   if (file) {
-    w.Key("file");
-    w.StartObject();
-    w.Key("id");
-    w.String(file->id);
-    w.Key("created");
-    w.Int64(file->created_ms);
-    w.Key("log_file");
-    w.String(file->log_file);
-    w.Key("rows");
-    w.Int64(file->rows_done);
-    w.EndObject();
+    file_json = json::object({{"id", file->id},
+                              {"created", file->created_ms},
+                              {"log_file", file->log_file},
+                              {"rows", file->rows_done}});
+    members.push_back({"file", json::Raw{file_json}});
   }
-  w.EndObject();
-  return {sb.GetString(), sb.GetSize()};
+  return json::object(members);
 }
 
 bool EventLogCursor::is_done(const std::string& id) const {
@@ -254,14 +242,12 @@ void EventLogApp::list_next_page() {
 
 void EventLogApp::take_records(const rapidjson::Document& page, const std::string& url) {
   const std::string what = "query";
-  if (!page.IsObject() || !page.HasMember("records") || !page["records"].IsArray())
-    throw Error(what + ": the answer has no records array");
-  for (const auto& r : page["records"].GetArray()) {
+  for (const auto& r : json::get<json::Array>(page, "records", what)) {
     if (!r.IsObject()) throw Error(what + ": a record is not an object");
     LogFileRef f;
-    f.id = text_member(r, "Id");
-    f.log_file = text_member(r, "LogFile");
-    const std::string created = text_member(r, "CreatedDate");
+    f.id = json::text(r, "Id");
+    f.log_file = json::text(r, "LogFile");
+    const std::string created = json::text(r, "CreatedDate");
     if (f.id.empty() || f.log_file.empty() || created.empty())
       throw Error(what + ": a record lacks Id, LogFile or CreatedDate");
     try {
@@ -271,8 +257,8 @@ void EventLogApp::take_records(const rapidjson::Document& page, const std::strin
     }
     pending_.push_back(std::move(f));
   }
-  const bool done = !page.HasMember("done") || !page["done"].IsBool() || page["done"].GetBool();
-  const std::string next = text_member(page, "nextRecordsUrl");
+  const bool done = json::find<bool>(page, "done").value_or(true);
+  const std::string next = json::text(page, "nextRecordsUrl");
   if (!done) {
     if (next.empty()) throw Error(what + ": done is false but there is no nextRecordsUrl");
     next_records_url_ = next_page_url(next, url);
@@ -288,7 +274,7 @@ const std::vector<std::string>& EventLogApp::rows_of(const LogFileRef& f) {
   const std::string what = "GET LogFile of " + f.id;
   Response resp = client_.get(url.substr(base.size()), what, nullptr, true);
   if (resp.status == 404) {
-    ctx().error(what + ": " + describe(resp) + "; the file is gone (retention?), skipped");
+    ctx().error(what + ": " + describe_error(resp) + "; the file is gone (retention?), skipped");
   } else {
     CsvRows parsed = csv_to_json_rows(resp.body, "LogFile of " + f.id);
     if (parsed.short_rows || parsed.long_rows)

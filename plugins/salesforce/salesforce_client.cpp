@@ -5,17 +5,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <siphon/error_response.hpp>
+#include <siphon/json.hpp>
 
 namespace siphon::salesforce {
 namespace {
 
 constexpr char kTokenPath[] = "/services/oauth2/token";
-
-std::string member(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject()) return {};
-  auto it = v.FindMember(name);
-  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
-}
 
 // "https://host[:port]" of an absolute URL (the part vendor_url replaces).
 std::string origin_of(const std::string& url) {
@@ -58,10 +54,6 @@ AuthInfo auth_fields() {
 
 Options common_options() {
   return {
-      {"base_url",
-       "Replaces scheme, host and port of the token endpoint and of the org's instance_url "
-       "(proxy, local imitation)",
-       ""},
       {"login_url",
        "Where tokens come from: https://login.salesforce.com, https://test.salesforce.com for a "
        "sandbox, or the org's My Domain https://<name>.my.salesforce.com (required by the client "
@@ -127,17 +119,16 @@ void Client::authenticate() {
   Response resp = ctx_.post_form(ctx_.vendor_url(login_url_ + kTokenPath), form,
                                  {{"Accept", "application/json"}});
   if (resp.status == 400 || resp.status == 401) {
-    std::string why = what + ": " + describe(resp);
+    std::string why = what + ": " + describe_error(resp);
     if (flow_ == Flow::kClientCredentials && (login_url_ == "https://login.salesforce.com" ||
                                               login_url_ == "https://test.salesforce.com"))
       why += " (the client credentials flow needs option login_url set to the org's My Domain)";
     throw AuthRejected(why);
   }
-  if (resp.status == 429 || resp.status >= 500) throw RetryLater(what + ": " + describe(resp));
-  if (!resp.ok()) throw Error(what + ": " + describe(resp));
+  check_response(resp, what);
   rapidjson::Document body = resp.json(what);
-  const std::string token = member(body, "access_token");
-  const std::string instance = member(body, "instance_url");
+  const std::string token = json::text(body, "access_token");
+  const std::string instance = json::text(body, "instance_url");
   if (token.empty()) throw Error(what + ": the answer has no access_token");
   if (instance.empty()) throw Error(what + ": the answer has no instance_url");
   const bool rebased = !ctx_.option("base_url").empty();
@@ -162,7 +153,7 @@ std::string Client::data_path() {
   std::string best;
   if (doc.IsArray())
     for (const auto& v : doc.GetArray()) {
-      std::string version = member(v, "version");
+      std::string version = json::text(v, "version");
       if (valid_version(version) &&
           (best.empty() || version_number(version) > version_number(best)))
         best = version;
@@ -195,41 +186,23 @@ Response Client::get(const std::string& path_and_query, const std::string& what,
     authenticate();
     resp = get_once(path_and_query);
     if (resp.status == 401)
-      throw AuthRejected(what + ": " + describe(resp) + " with a new session");
+      throw AuthRejected(what + ": " + describe_error(resp) + " with a new session");
   }
   if (const std::string usage = resp.header("Sforce-Limit-Info"); !usage.empty())
     ctx_.debug("Sforce-Limit-Info: " + usage);
   if (url_out) *url_out = api_base_ + path_and_query;
   if (resp.ok() || (not_found_ok && resp.status == 404)) return resp;
-  const std::string why = what + ": " + describe(resp);
+  const std::string why = what + ": " + describe_error(resp);
   if (resp.status == 403 && why.find("REQUEST_LIMIT_EXCEEDED") != std::string::npos) {
     const std::string usage = resp.header("Sforce-Limit-Info");
     throw RetryLater(why + (usage.empty() ? "" : " (" + usage + ")") +
                      "; the org's 24-hour API allocation is used up");
   }
-  if (resp.status == 429 || resp.status >= 500) throw RetryLater(why);
   if (resp.status == 400 && why.find("INVALID_TYPE") != std::string::npos)
     throw Error(why +
                 " (EventLogFile needs Event Monitoring for the org and the View Event Log "
                 "Files permission for the user)");
   throw Error(why);
-}
-
-std::string describe(const Response& resp) {
-  std::string out = "HTTP " + std::to_string(resp.status);
-  rapidjson::Document body;
-  body.Parse(resp.body.data(), resp.body.size());
-  if (body.HasParseError()) return out;
-  const rapidjson::Value* error = &body;
-  if (body.IsArray()) {
-    if (body.Empty()) return out;
-    error = &body[0];
-  }
-  for (const char* key : {"errorCode", "error"})
-    if (std::string v = member(*error, key); !v.empty()) out += " " + v;
-  for (const char* key : {"message", "error_description"})
-    if (std::string v = member(*error, key); !v.empty()) out += ": " + v;
-  return out;
 }
 
 }  // namespace siphon::salesforce

@@ -72,10 +72,6 @@ class Client {
   int sessions_opened_ = 0;
 };
 
-// "HTTP 403 REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded." from a
-// Salesforce error body ([{message, errorCode}] or {error, error_description}).
-std::string describe(const Response& resp);
-
 }  // namespace siphon::salesforce
 
 #endif  // SIPHON_PLUGINS_SALESFORCE_CLIENT_HPP

@@ -1,10 +1,8 @@
 #include "slack_access.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <optional>
+#include <siphon/json.hpp>
 #include <unordered_set>
 #include <vector>
 
@@ -40,18 +38,14 @@ struct State : CursorHead {
 State parse_cursor(const Cursor& cursor) {
   State s;
   rapidjson::Document doc;
-  if (const rapidjson::Value* found = read_cursor_head(cursor, "slack_access", doc, s)) {
-    const rapidjson::Value& scan = *found;
-    if (!scan.HasMember("started") || !scan["started"].IsInt64())
-      throw Error("slack_access cursor is not valid (reset it with siphon state reset)");
+  if (const rapidjson::Value* scan = read_cursor_head(cursor, "slack_access", doc, s)) {
     s.scanning = true;
-    s.started = scan["started"].GetInt64();
-    if (scan.HasMember("next") && scan["next"].IsString()) s.next = scan["next"].GetString();
-    if (scan.HasMember("page") && scan["page"].IsInt64()) s.page = scan["page"].GetInt64();
-    if (scan.HasMember("before") && scan["before"].IsInt64()) s.before = scan["before"].GetInt64();
-    if (scan.HasMember("restarts") && scan["restarts"].IsInt64())
-      s.restarts = scan["restarts"].GetInt64();
-    for (const std::string& entry : string_array(scan, "seen")) {
+    s.started = json::get<int64_t>(*scan, "started", "slack_access cursor");
+    s.next = json::find<std::string>(*scan, "next").value_or("");
+    s.page = json::find<int64_t>(*scan, "page").value_or(1);
+    s.before = json::find<int64_t>(*scan, "before").value_or(0);
+    s.restarts = json::find<int64_t>(*scan, "restarts").value_or(0);
+    for (const std::string& entry : json::strings(*scan, "seen")) {
       const size_t colon = entry.find(':');
       if (colon == std::string::npos) continue;
       s.seen.push_back({std::stoll(entry.substr(0, colon)), entry.substr(colon + 1)});
@@ -61,43 +55,16 @@ State parse_cursor(const Cursor& cursor) {
 }
 
 std::string to_json(const State& s) {
-  if (!s.scanning) return write_cursor(s, nullptr);
-  return write_cursor(s, [&s](rapidjson::Writer<rapidjson::StringBuffer>& out) {
-    out.Key("started");
-    out.Int64(s.started);
-    if (!s.next.empty()) {
-      out.Key("next");
-      out.String(s.next);
-    }
-    out.Key("page");
-    out.Int64(s.page);
-    if (s.before > 0) {
-      out.Key("before");
-      out.Int64(s.before);
-    }
-    if (s.restarts > 0) {
-      out.Key("restarts");
-      out.Int64(s.restarts);
-    }
-    out.Key("seen");
-    out.StartArray();
-    for (const auto& r : s.seen) out.String(std::to_string(r.date_last) + ":" + r.hash);
-    out.EndArray();
-  });
-}
-
-int64_t int_member(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject() || !v.HasMember(name)) return -1;
-  const rapidjson::Value& m = v[name];
-  if (m.IsInt64()) return m.GetInt64();
-  if (m.IsString()) {
-    try {
-      return std::stoll(m.GetString());
-    } catch (...) {
-      return -1;
-    }
-  }
-  return -1;
+  if (!s.scanning) return write_cursor(s, "");
+  std::vector<std::string> seen;
+  for (const auto& r : s.seen) seen.push_back(std::to_string(r.date_last) + ":" + r.hash);
+  std::vector<json::Member> scan{{"started", s.started}};
+  if (!s.next.empty()) scan.push_back({"next", s.next});
+  scan.push_back({"page", s.page});
+  if (s.before > 0) scan.push_back({"before", s.before});
+  if (s.restarts > 0) scan.push_back({"restarts", s.restarts});
+  scan.push_back({"seen", seen});
+  return write_cursor(s, json::object(scan));
 }
 
 // Keeps the rows with the newest date_last when there are too many.
@@ -172,9 +139,7 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
     logs.more_to_poll = true;
     return logs;
   }
-  if (!doc.HasMember("logins") || !doc["logins"].IsArray())
-    throw Error(std::string("Slack ") + kMethod + ": reply has no logins array");
-  const auto& rows = doc["logins"].GetArray();
+  const auto rows = json::get<json::Array>(doc, "logins", std::string("Slack ") + kMethod);
 
   const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
   std::unordered_set<std::string> seen;
@@ -182,37 +147,32 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
   int64_t last_date_first = -1;
   for (const auto& row : rows) {
     if (!row.IsObject()) throw Error(std::string("Slack ") + kMethod + ": a row is not an object");
-    const int64_t date_last = int_member(row, "date_last");
+    const int64_t date_last = json::find_integer(row, "date_last").value_or(-1);
     if (date_last < 0)
       throw Error(std::string("Slack ") + kMethod + ": a row has no integer date_last");
-    last_date_first = int_member(row, "date_first");
+    last_date_first = json::find_integer(row, "date_first").value_or(-1);
     if (date_last < s.since) continue;
-    const std::string json = ::siphon::to_json(row);
-    std::string hash = row_hash(json);
+    const std::string text = ::siphon::to_json(row);
+    std::string hash = row_hash(text);
     if (!seen.insert(hash).second) continue;  // shown again by a shifted page
     s.seen.push_back({date_last, hash});
     if (known.count(hash)) continue;  // delivered by the previous scan, unchanged
-    logs.add(json);
+    logs.add(text);
   }
   trim_seen(s.seen);
 
   bool done = true;
   if (cursor_paging_) {
-    std::string next;
-    if (doc.HasMember("response_metadata") && doc["response_metadata"].IsObject()) {
-      const auto& meta = doc["response_metadata"];
-      if (meta.HasMember("next_cursor") && meta["next_cursor"].IsString())
-        next = meta["next_cursor"].GetString();
-    }
-    done = next.empty() || next == s.next || rows.Empty();
+    std::string next = json::find<std::string>(doc, "response_metadata.next_cursor").value_or("");
+    done = next.empty() || next == s.next || rows.empty();
     s.next = next;
   } else {
     int64_t page = s.page, pages = 1;
-    if (doc.HasMember("paging") && doc["paging"].IsObject()) {
-      page = std::max<int64_t>(int_member(doc["paging"], "page"), s.page);
-      pages = int_member(doc["paging"], "pages");
+    if (json::find<json::Object>(doc, "paging")) {
+      page = std::max<int64_t>(json::find_integer(doc, "paging.page").value_or(-1), s.page);
+      pages = json::find_integer(doc, "paging.pages").value_or(-1);
     }
-    if (page < pages && !rows.Empty()) {
+    if (page < pages && !rows.empty()) {
       done = false;
       if (page >= kMaxPage) {
         // Slack pages no further than 100: go on below the last row's date_first.

@@ -2,6 +2,8 @@
 
 #include <set>
 #include <siphon/auth_helpers.hpp>
+#include <siphon/error_response.hpp>
+#include <siphon/json.hpp>
 
 namespace siphon::slack {
 namespace {
@@ -34,11 +36,6 @@ const std::set<std::string>& transient_errors() {
   return codes;
 }
 
-std::string text_member(const rapidjson::Value& doc, const char* name) {
-  if (!doc.IsObject() || !doc.HasMember(name) || !doc[name].IsString()) return {};
-  return doc[name].GetString();
-}
-
 }  // namespace
 
 AuthInfo auth_fields() {
@@ -49,8 +46,6 @@ AuthInfo auth_fields() {
 
 Options common_options() {
   return {
-      {"base_url", "replaces scheme, host and port of https://slack.com (proxy, local imitation)",
-       ""},
       {"poll_pause_seconds",
        "pause between the calls of one run; team logs are Tier 2 (about 20 calls a minute)", "3"},
       {"team_id", "workspace to read with an Enterprise Grid org-level token (T...)", ""},
@@ -70,27 +65,15 @@ rapidjson::Document Client::call(const std::string& method, Params form) {
   Response r = ctx_.post_form(
       ctx_.vendor_url(kApiBase + method), form,
       {{"Authorization", "Bearer " + ctx_.auth("auth_token")}, {"Accept", "application/json"}});
-  rapidjson::Document doc;
-  doc.Parse(r.body.data(), r.body.size());
-  const bool is_json = !doc.HasParseError() && doc.IsObject();
-  const std::string code = is_json ? text_member(doc, "error") : "";
-  std::string reason = where + ": HTTP " + std::to_string(r.status);
-  if (!code.empty()) reason += ", error " + code;
-
-  if (r.status == 429 || r.status >= 500) {
-    const std::string retry_after = r.header("Retry-After");
-    throw RetryLater(reason + (retry_after.empty() ? "" : " (Retry-After " + retry_after + " s)"));
-  }
-  if (!r.ok()) throw Error(reason);
-  if (!is_json) {
-    if (doc.HasParseError()) r.json(where);  // throws, naming the parse error
-    throw Error(where + ": reply is not a JSON object");
-  }
-  if (!doc.HasMember("ok") || !doc["ok"].IsBool()) throw Error(where + ": reply has no \"ok\"");
-  if (!doc["ok"].GetBool()) {
+  check_response(r, where);
+  rapidjson::Document doc = r.json(where);
+  if (!doc.IsObject()) throw Error(where + ": reply is not a JSON object");
+  const std::string code = json::find<std::string>(doc, "error").value_or("");
+  std::string reason = where + ": HTTP " + std::to_string(r.status) + ", error " + code;
+  if (!json::get<bool>(doc, "ok", where)) {
     if (code == "missing_scope") {
-      reason += " (needed: " + text_member(doc, "needed") +
-                ", provided: " + text_member(doc, "provided") + ")";
+      reason += " (needed: " + json::text(doc, "needed") +
+                ", provided: " + json::text(doc, "provided") + ")";
     } else if (code == "paid_only") {
       reason += " (team logs need a paid Slack plan)";
     }
@@ -98,30 +81,12 @@ rapidjson::Document Client::call(const std::string& method, Params form) {
     if (transient_errors().count(code)) throw SlackError(reason, code, SIPHON_RETRY_LATER);
     throw SlackError(reason, code, SIPHON_ERROR);
   }
-  if (std::string warning = text_member(doc, "warning"); !warning.empty())
+  if (std::string warning = json::text(doc, "warning"); !warning.empty())
     ctx_.warn(where + ": Slack warns: " + warning);
   return doc;
 }
 
-std::string row_hash(const std::string& row_json) {
-  return auth::hex(auth::sha256(row_json)).substr(0, 12);
-}
-
-std::vector<std::string> string_array(const rapidjson::Value& object, const char* name) {
-  std::vector<std::string> out;
-  if (object.IsObject() && object.HasMember(name) && object[name].IsArray())
-    for (const auto& v : object[name].GetArray())
-      if (v.IsString()) out.emplace_back(v.GetString());
-  return out;
-}
-
-void put_array(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
-               const std::vector<std::string>& values) {
-  out.Key(name);
-  out.StartArray();
-  for (const auto& v : values) out.String(v);
-  out.EndArray();
-}
+std::string row_hash(const std::string& row_json) { return auth::dedupe_hash(row_json, 12); }
 
 const rapidjson::Value* read_cursor_head(const Cursor& cursor, const char* app_type,
                                          rapidjson::Document& doc, CursorHead& head) {
@@ -129,30 +94,20 @@ const rapidjson::Value* read_cursor_head(const Cursor& cursor, const char* app_t
     head.since = cursor.start_time_ms / 1000;
     return nullptr;
   }
-  doc.Parse(cursor.value.data(), cursor.value.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("since") || !doc["since"].IsInt64())
+  auto parsed = json::parse(cursor.value);
+  if (!parsed || !json::find<int64_t>(*parsed, "since"))
     throw Error(std::string(app_type) + " cursor is not valid (reset it with siphon state reset)");
-  head.since = doc["since"].GetInt64();
-  head.known = string_array(doc, "known");
-  auto scan = doc.FindMember("scan");
-  return scan != doc.MemberEnd() && scan->value.IsObject() ? &scan->value : nullptr;
+  doc = std::move(*parsed);
+  head.since = json::get<int64_t>(doc, "since");
+  head.known = json::strings(doc, "known");
+  auto scan = json::find<json::Object>(doc, "scan");
+  return scan ? scan->value : nullptr;
 }
 
-std::string write_cursor(const CursorHead& head, const ScanWriter& scan) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> out(sb);
-  out.StartObject();
-  out.Key("since");
-  out.Int64(head.since);
-  put_array(out, "known", head.known);
-  if (scan) {
-    out.Key("scan");
-    out.StartObject();
-    scan(out);
-    out.EndObject();
-  }
-  out.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+std::string write_cursor(const CursorHead& head, const std::string& scan) {
+  std::vector<json::Member> members{{"since", head.since}, {"known", head.known}};
+  if (!scan.empty()) members.push_back({"scan", json::Raw{scan}});
+  return json::object(members);
 }
 
 }  // namespace siphon::slack

@@ -8,11 +8,8 @@
 #define SIPHON_PLUGINS_SLACK_CLIENT_HPP
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdint>
-#include <functional>
 #include <siphon/sdk.hpp>
 #include <string>
 #include <vector>
@@ -55,12 +52,6 @@ class Client {
 // the rows of one boundary without making the cursor large.
 std::string row_hash(const std::string& row_json);
 
-// Reads an optional array of strings member of a cursor object.
-std::vector<std::string> string_array(const rapidjson::Value& object, const char* name);
-// Writes "name":[values...] into an object being written.
-void put_array(rapidjson::Writer<rapidjson::StringBuffer>& out, const char* name,
-               const std::vector<std::string>& values);
-
 // The part of the cursor every Slack app type keeps: {"since":<Unix s>,
 // "known":[hashes...]}, and "scan":{...} while a scan is open.
 struct CursorHead {
@@ -74,10 +65,9 @@ struct CursorHead {
 // integer since.
 const rapidjson::Value* read_cursor_head(const Cursor& cursor, const char* app_type,
                                          rapidjson::Document& doc, CursorHead& head);
-// A cursor as JSON text: since, known and, when `scan` is set, "scan":{...}
-// with the members `scan` writes.
-using ScanWriter = std::function<void(rapidjson::Writer<rapidjson::StringBuffer>&)>;
-std::string write_cursor(const CursorHead& head, const ScanWriter& scan);
+// A cursor as JSON text: since, known and, when `scan` is not empty, the
+// object `scan` (JSON text) as "scan".
+std::string write_cursor(const CursorHead& head, const std::string& scan);
 
 }  // namespace siphon::slack
 

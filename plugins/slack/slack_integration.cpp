@@ -1,9 +1,7 @@
 #include "slack_integration.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
+#include <siphon/json.hpp>
 #include <unordered_set>
 #include <vector>
 
@@ -28,51 +26,33 @@ struct State : CursorHead {
 State parse_cursor(const Cursor& cursor) {
   State s;
   rapidjson::Document doc;
-  if (const rapidjson::Value* found = read_cursor_head(cursor, "slack_integration", doc, s)) {
-    const rapidjson::Value& scan = *found;
-    if (!scan.HasMember("page") || !scan["page"].IsInt64() || !scan.HasMember("newest") ||
-        !scan["newest"].IsInt64())
+  if (const rapidjson::Value* scan = read_cursor_head(cursor, "slack_integration", doc, s)) {
+    auto page = json::find<int64_t>(*scan, "page"), newest = json::find<int64_t>(*scan, "newest");
+    if (!page || !newest)
       throw Error("slack_integration cursor is not valid (reset it with siphon state reset)");
     s.scanning = true;
-    s.page = scan["page"].GetInt64();
-    s.newest = scan["newest"].GetInt64();
-    s.at_newest = string_array(scan, "at_newest");
-    s.last_page = string_array(scan, "last_page");
+    s.page = *page;
+    s.newest = *newest;
+    s.at_newest = json::strings(*scan, "at_newest");
+    s.last_page = json::strings(*scan, "last_page");
   }
   return s;
 }
 
 std::string to_json(const State& s) {
-  if (!s.scanning) return write_cursor(s, nullptr);
-  return write_cursor(s, [&s](rapidjson::Writer<rapidjson::StringBuffer>& out) {
-    out.Key("page");
-    out.Int64(s.page);
-    out.Key("newest");
-    out.Int64(s.newest);
-    put_array(out, "at_newest", s.at_newest);
-    put_array(out, "last_page", s.last_page);
-  });
+  if (!s.scanning) return write_cursor(s, "");
+  return write_cursor(s, json::object({{"page", s.page},
+                                       {"newest", s.newest},
+                                       {"at_newest", s.at_newest},
+                                       {"last_page", s.last_page}}));
 }
 
 // `date` is a string of Unix seconds ("1714582000"); a number is accepted too.
 int64_t entry_date(const rapidjson::Value& entry) {
-  if (entry.IsObject() && entry.HasMember("date")) {
-    const rapidjson::Value& d = entry["date"];
-    if (d.IsInt64()) return d.GetInt64();
-    if (d.IsString()) {
-      const std::string text = d.GetString();
-      if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
-          text.size() < 19)
-        return std::stoll(text);
-    }
-  }
-  throw Error(std::string("Slack ") + kMethod + ": an entry has no date in Unix seconds");
-}
-
-int64_t paging_member(const rapidjson::Value& doc, const char* name, int64_t fallback) {
-  if (!doc.HasMember("paging") || !doc["paging"].IsObject()) return fallback;
-  const rapidjson::Value& paging = doc["paging"];
-  return paging.HasMember(name) && paging[name].IsInt64() ? paging[name].GetInt64() : fallback;
+  auto date = json::find_integer(entry, "date");
+  if (!date || *date < 0)
+    throw Error(std::string("Slack ") + kMethod + ": an entry has no date in Unix seconds");
+  return *date;
 }
 
 }  // namespace
@@ -99,9 +79,7 @@ Logs SlackIntegration::gather_logs(const Cursor& cursor) {
   }
   rapidjson::Document doc = client_.call(
       kMethod, {{"count", std::to_string(page_size_)}, {"page", std::to_string(s.page)}});
-  if (!doc.HasMember("logs") || !doc["logs"].IsArray())
-    throw Error(std::string("Slack ") + kMethod + ": reply has no logs array");
-  const auto& entries = doc["logs"].GetArray();
+  const auto entries = json::get<json::Array>(doc, "logs", std::string("Slack ") + kMethod);
 
   const std::unordered_set<std::string> known(s.known.begin(), s.known.end());
   const std::unordered_set<std::string> previous(s.last_page.begin(), s.last_page.end());
@@ -114,8 +92,8 @@ Logs SlackIntegration::gather_logs(const Cursor& cursor) {
       reached_checkpoint = true;
       break;
     }
-    const std::string json = ::siphon::to_json(entry);
-    std::string hash = row_hash(json);
+    const std::string text = ::siphon::to_json(entry);
+    std::string hash = row_hash(text);
     if (date > s.newest) {
       s.newest = date;
       s.at_newest.clear();
@@ -126,12 +104,12 @@ Logs SlackIntegration::gather_logs(const Cursor& cursor) {
     if (this_page.size() < kMaxHashes) this_page.push_back(hash);
     if (previous.count(hash)) continue;                  // shown again by a page shift
     if (date == s.since && known.count(hash)) continue;  // delivered before
-    logs.add(json);
+    logs.add(text);
   }
   s.last_page = std::move(this_page);
 
-  const int64_t pages = paging_member(doc, "pages", 1);
-  const bool done = reached_checkpoint || entries.Empty() || s.page >= pages;
+  const int64_t pages = json::find<int64_t>(doc, "paging.pages").value_or(1);
+  const bool done = reached_checkpoint || entries.empty() || s.page >= pages;
   if (done) {
     if (s.newest > s.since) {
       s.since = s.newest;

@@ -285,6 +285,10 @@ std::string hmac_sha512_hex(std::string_view key, std::string_view message) {
   return hex(hmac_sha512(key, message));
 }
 
+std::string dedupe_hash(std::string_view data, size_t hex_digits) {
+  return hex(sha256(data)).substr(0, hex_digits);
+}
+
 std::string random_token(size_t length) {
   static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   constexpr unsigned kAlphabetSize = sizeof(kAlphabet) - 1;  // 62

@@ -14,6 +14,14 @@ std::string Response::header(std::string_view name) const {
   return {};
 }
 
+std::optional<int64_t> Response::header_int(std::string_view name) const {
+  const std::string text = header(name);
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 rapidjson::Document Response::json(std::string_view what) const {
   std::string where = std::string(what) + ": response (HTTP " + std::to_string(status) + ")";
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)

@@ -33,6 +33,11 @@ std::string sha512_hex(std::string_view data);
 std::string hmac_sha1_hex(std::string_view key, std::string_view message);
 std::string hmac_sha512_hex(std::string_view key, std::string_view message);
 
+// A short key that tells records apart for deduplication, kept in cursors
+// instead of whole ids or events: the first `hex_digits` lower-case hex
+// digits of SHA-256 over `data` (16 digits = 64 bits).
+std::string dedupe_hash(std::string_view data, size_t hex_digits = 16);
+
 // A random string of `length` characters from [A-Za-z0-9] (JWT jti, nonces).
 std::string random_token(size_t length);
 

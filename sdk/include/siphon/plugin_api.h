@@ -33,6 +33,32 @@
  *     instances may run in parallel on different threads. A plugin starts no
  *     threads and keeps no mutable global state.
  *   - A plugin reaches the network only through siphon_host_api.http.
+ *
+ * Division of work
+ *   The host owns transport: TLS, timeouts, connection reuse, redirects
+ *   (followed only on the same origin), retries with backoff and jitter on
+ *   connection errors, 429 and 5xx (honouring Retry-After), and rate limits
+ *   (a steady rate per credential, and pauses learnt from X-RateLimit-* /
+ *   X-Rate-Limit-* headers, shared by every app of that credential). A
+ *   plugin therefore does not retry, sleep on 429 or parse rate-limit
+ *   headers; when the host has no retry left, http returns
+ *   SIPHON_RETRY_LATER and the plugin returns it from poll.
+ *   The plugin owns the vendor's semantics: signing requests, obtaining and
+ *   refreshing tokens, building queries, mapping vendor bodies (events,
+ *   next-page positions, error replies, a rate limit stated only in a body)
+ *   into events, a cursor and a status.
+ *
+ * Options the host declares for every app type
+ *   base_url  replaces the scheme, host and port of every vendor URL the app
+ *             calls (API and token endpoints alike), keeping the paths:
+ *             regional endpoints, proxies, local imitations. https:// only,
+ *             or http:// for loopback hosts; the host validates it and passes
+ *             it in siphon_create_args.options like any option. A plugin does
+ *             not list it in siphon_app_type.options (one that does, built
+ *             before this was stated, is accepted; its entry is not shown
+ *             twice). The SDK applies it (siphon::Context::vendor_url).
+ *             URLs the vendor returns (next-page links) are used as given,
+ *             but must stay on the origin of the request that returned them.
  *   - Nothing here assumes the plugin shares the host's address space: every
  *     host service is reached through the siphon_host_api table, so the host
  *     may run a plugin in a worker process and forward these calls.
@@ -288,7 +314,8 @@ typedef struct siphon_app_type {
   const char* description;
   /* Required: default interval between runs, seconds (> 0). */
   uint32_t default_interval_seconds;
-  /* Auth fields and options (arrays of pointers; counts may be 0). */
+  /* Auth fields and options (arrays of pointers; counts may be 0). The
+   * options the host declares for every type (base_url) are not listed. */
   const siphon_auth_field* const* auth_fields;
   uint32_t auth_field_count;
   const siphon_option* const* options;

@@ -102,6 +102,8 @@ struct Response {
   bool ok() const { return status >= 200 && status < 300; }
   // First header with this name (case-insensitive), or "".
   std::string header(std::string_view name) const;
+  // That header as a whole number, or std::nullopt when absent or not one.
+  std::optional<int64_t> header_int(std::string_view name) const;
   // Parses the body as JSON; throws siphon::Error naming `what` (e.g. the
   // endpoint) and the parse error when it is not valid JSON.
   rapidjson::Document json(std::string_view what) const;
@@ -212,6 +214,29 @@ class App {
 
  private:
   Context& ctx_;
+};
+
+// A string literal usable as a template argument.
+template <size_t N>
+struct Literal {
+  constexpr Literal(const char (&text)[N]) {
+    for (size_t i = 0; i < N; ++i) value[i] = text[i];
+  }
+  char value[N];
+};
+
+// One of several app types that share a class and differ by one parameter
+// (Salesforce's EventType, a Google Reports application ...): the app type
+// `Type` of Base's service, described by `Description`, constructed as
+// Base(ctx, Param). Base declares service() and required_auth_info().
+//   SIPHON_PLUGIN("siphon-sf", "1.0.0",
+//                 siphon::Variant<EventLogApp, "login", "Login", "Salesforce logins">, ...)
+template <class Base, Literal Type, Literal Param, Literal Description>
+class Variant : public Base {
+ public:
+  static std::string type() { return Type.value; }
+  static std::string description() { return Description.value; }
+  explicit Variant(Context& ctx) : Base(ctx, Param.value) {}
 };
 
 // A RapidJSON value as compact JSON text.
