@@ -313,9 +313,11 @@ AppRunner::Step AppRunner::step() {
     metrics_->run_finished(status, "", now_ms());
     metrics_->lease_held(false);
   }
+  // The newest event time the plugin reported: how far behind the vendor the app is.
   log_line(LogLevel::kInfo, app_.name,
            "run " + status + ": " + std::to_string(events_) + " events in " +
-               std::to_string(polls_) + " polls");
+               std::to_string(polls_) + " polls" +
+               (newest_event_ms_ > 0 ? ", newest event " + rfc3339_ms(newest_event_ms_) : ""));
   return Step::kDone;
 }
 

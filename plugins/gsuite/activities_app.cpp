@@ -143,9 +143,13 @@ Logs ActivitiesApp::gather_logs(const Cursor& cursor) {
           overflow = true;
         }
       }
-      if (delivered) continue;
+      if (delivered) {
+        ++logs.duplicates_dropped;
+        continue;
+      }
     }
     logs.add(item);
+    logs.event_time(json::find_rfc3339(item, "id.time").value_or(0));
   }
   if (overflow && dedupe_max_ > 0)
     ctx().warn("more than dedupe_max (" + std::to_string(dedupe_max_) +

@@ -31,20 +31,20 @@ class IntercomAdminActivityLogs : public siphon::App {
  public:
   static std::string service() { return "intercom"; }
   static std::string type() { return "admin_activity_logs"; }
-  static std::string description() {
-    return "Intercom admin activity logs (GET /admins/activity_logs)";
-  }
+  static std::string description() { return "Intercom admin activity logs"; }
   static siphon::AuthInfo required_auth_info() {
     return {{"token", "access token of the workspace's Intercom app (needs read_admins)",
              R"(^dG9r([0-9A-Za-z+\/=]*)$)", true}};
   }
   static siphon::Options options() {
-    return {{"region", "workspace region: us (api.intercom.io), eu or au", "us"},
-            {"intercom_version",
-             "Intercom-Version header to send (e.g. 2.11); unset: the app's default version", ""},
-            {"per_page", "activities per page, 1 to 250 (API 2.17 and later); unset: not sent", ""},
-            {"delay_seconds",
-             "read activities up to now minus this, so that late ones are not passed by", "60"}};
+    return {
+        {"region", "workspace region: us (api.intercom.io), eu or au", "us"},
+        {"intercom_version",
+         "Intercom-Version header to send (e.g. 2.11); unset: the app's default version", ""},
+        {"per_page", "activities per page, 1 to 250 (API 2.17 and later); unset: not sent", ""},
+        {"delay_seconds",
+         "read activities up to now minus this, so that late ones are not passed by", "60"},
+        {"rate_limit_max_wait_seconds", "no longer used (the host waits out X-RateLimit-*)", ""}};
   }
 
   explicit IntercomAdminActivityLogs(siphon::Context& ctx)

@@ -17,6 +17,22 @@ constexpr size_t kMaxDone = 1000;      // keeps the cursor far below its 64 KiB 
 constexpr int kMaxFilesPerPoll = 100;  // header-only files cost a request each
 constexpr int64_t kMaxRowsPerPoll = 100000;
 
+// A row's TIMESTAMP_DERIVED (RFC 3339) in ms, for the host's lag; 0 when
+// the row has none.
+int64_t row_time_ms(std::string_view row) {
+  static constexpr std::string_view kKey = "\"TIMESTAMP_DERIVED\":\"";
+  size_t at = row.find(kKey);
+  if (at == std::string_view::npos) return 0;
+  at += kKey.size();
+  size_t end = row.find('"', at);
+  if (end == std::string_view::npos) return 0;
+  try {
+    return timefmt::parse_rfc3339(row.substr(at, end - at));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 [[noreturn]] void bad_cursor(const std::string& why) {
   throw Error("cursor: " + why + " (not a salesforce cursor; reset the app with state reset)");
 }
@@ -163,7 +179,10 @@ Logs EventLogApp::gather_logs(const Cursor& cursor) {
                    " already delivered");
       const int64_t start = std::min(c.file->rows_done, total);
       const int64_t n = std::min(total - start, budget);
-      for (int64_t i = start; i < start + n; ++i) logs.add((*rows)[static_cast<size_t>(i)]);
+      for (int64_t i = start; i < start + n; ++i) {
+        logs.add((*rows)[static_cast<size_t>(i)]);
+        logs.event_time(row_time_ms((*rows)[static_cast<size_t>(i)]));
+      }
       c.file->rows_done = start + n;
       budget -= n;
       progressed = true;

@@ -154,10 +154,17 @@ Logs SlackAccess::gather_logs(const Cursor& cursor) {
     if (date_last < s.since) continue;
     const std::string text = ::siphon::to_json(row);
     std::string hash = row_hash(text);
-    if (!seen.insert(hash).second) continue;  // shown again by a shifted page
+    if (!seen.insert(hash).second) {  // shown again by a shifted page
+      ++logs.duplicates_dropped;
+      continue;
+    }
     s.seen.push_back({date_last, hash});
-    if (known.count(hash)) continue;  // delivered by the previous scan, unchanged
+    if (known.count(hash)) {  // delivered by the previous scan, unchanged
+      ++logs.duplicates_dropped;
+      continue;
+    }
     logs.add(text);
+    logs.event_time(date_last * 1000);
   }
   trim_seen(s.seen);
 

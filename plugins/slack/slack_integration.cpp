@@ -102,9 +102,12 @@ Logs SlackIntegration::gather_logs(const Cursor& cursor) {
         std::find(s.at_newest.begin(), s.at_newest.end(), hash) == s.at_newest.end())
       s.at_newest.push_back(hash);
     if (this_page.size() < kMaxHashes) this_page.push_back(hash);
-    if (previous.count(hash)) continue;                  // shown again by a page shift
-    if (date == s.since && known.count(hash)) continue;  // delivered before
+    if (previous.count(hash) || (date == s.since && known.count(hash))) {
+      ++logs.duplicates_dropped;  // shown again by a page shift, or delivered before
+      continue;
+    }
     logs.add(text);
+    logs.event_time(date * 1000);
   }
   s.last_page = std::move(this_page);
 

@@ -55,9 +55,11 @@ class AliyunEndToEnd : public ::testing::Test {
 
 TEST_F(AliyunEndToEnd, FirstRunDeliversEveryEventOnceInTheRecordShape) {
   trail_.add_events(5, now() - 3 * 3600, 60);  // before --since
-  trail_.add_events(95, now() - 3600, 30);
+  const int64_t t0 = now() - 3600;
+  trail_.add_events(95, t0, 30);
   auto r = dir_.siphon({"once", "corp-trail", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), (t0 + 94 * 30) * 1000, 1000) << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 95u);
   EXPECT_EQ(ids().size(), 95u);

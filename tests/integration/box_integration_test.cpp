@@ -30,9 +30,12 @@ class BoxEndToEnd : public ::testing::Test {
 };
 
 TEST_F(BoxEndToEnd, FirstRunDeliversEveryEventOnceInTheRecordShape) {
-  box_->add_events(1200, now() - 3600 * 1000);
+  const int64_t t0 = now() - 3600 * 1000;
+  box_->add_events(1200, t0);
   auto r = dir_.siphon({"once", "corp-box", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(siphon::testing::logged_newest_event_ms(r.err), t0 - 1000) << r.err;
+  EXPECT_LE(siphon::testing::logged_newest_event_ms(r.err), now()) << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 1200u);
   auto ids = count_by(records, "corp-box", "event_id");

@@ -50,9 +50,11 @@ class DuoEndToEnd : public ::testing::Test {
 };
 
 TEST_F(DuoEndToEnd, AuthLogsArePagedByNextOffsetAndDeliveredOnce) {
-  duo_->add_auth_events(2500, now() - 3600 * 1000, 1000);
+  const int64_t t0 = now() - 3600 * 1000;
+  duo_->add_auth_events(2500, t0, 1000);
   auto r = dir_.siphon({"once", "corp-duo", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), t0 + 2499 * 1000, 1000) << r.err;
   auto txids = count_by(dir_.events(), "corp-duo", "txid");
   EXPECT_EQ(txids.size(), 2500u);
   EXPECT_EQ(dir_.event_lines(), 2500u);

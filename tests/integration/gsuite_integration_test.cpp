@@ -162,9 +162,11 @@ TEST_F(GsuiteEndToEnd, EachOfTheFifteenTypesReadsItsOwnApplicationInOneOnceRun) 
 }
 
 TEST_F(GsuiteEndToEnd, FirstRunDeliversEveryActivityOnceAcrossPagesOfOneWindow) {
-  auto uqs = google_->add_activities("admin", 230, now() - 3600 * 1000, 10 * 1000);
+  const int64_t t0 = now() - 3600 * 1000;
+  auto uqs = google_->add_activities("admin", 230, t0, 10 * 1000);
   auto r = dir_.siphon({"once", "corp-admin", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), t0 + 229 * 10 * 1000, 1000) << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 230u);
   auto got = delivered("corp-admin");

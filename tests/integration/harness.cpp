@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -100,6 +102,20 @@ size_t count_of(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
+}
+
+int64_t logged_newest_event_ms(const std::string& log) {
+  const std::string key = ", newest event ";
+  size_t at = log.rfind(key);
+  if (at == std::string::npos) return 0;
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(log.c_str() + at + key.size(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(::timegm(&tm)) * 1000 + ms;
 }
 
 int wait_child(pid_t pid, int timeout_s) {

@@ -77,6 +77,11 @@ class BoxAccount : public imitation::BoxImitation {
 // How many times `what` occurs in `text`.
 size_t count_of(const std::string& text, const std::string& what);
 
+// The newest event time the last finished run logged ("run succeeded: ...,
+// newest event 2026-12-05T21:00:00.000Z"), in ms since the epoch; 0 when no
+// run logged one.
+int64_t logged_newest_event_ms(const std::string& log);
+
 // Asks `pred` every 50 ms until it holds or `timeout_s` passes; returns its
 // last answer.
 template <typename Pred>

@@ -63,11 +63,25 @@ class IntercomEndToEnd : public ::testing::Test {
   std::unique_ptr<IntercomImitation> intercom_;
 };
 
+// Configs written for earlier versions keep loading: the option is accepted
+// and has no effect (the host waits out the rate-limit headers).
+TEST_F(IntercomEndToEnd, TheRetiredRateLimitOptionIsStillAccepted) {
+  configure("      rate_limit_max_wait_seconds: \"30\"\n");
+  intercom_->add_activities(5, now_s() - 300, 1);
+  auto r = dir_.siphon({"check"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = dir_.siphon({"once", "corp-intercom", "--since", "1h"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ids().size(), 5u);
+}
+
 TEST_F(IntercomEndToEnd, FirstRunDeliversEveryActivityOnceWithTheVersionHeader) {
   configure("      intercom_version: \"2.11\"\n");
-  intercom_->add_activities(95, now_s() - 3000, 1);
+  const int64_t t0 = now_s() - 3000;
+  intercom_->add_activities(95, t0, 1);
   auto r = dir_.siphon({"once", "corp-intercom", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), (t0 + 94) * 1000, 1000) << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 95u);
   EXPECT_EQ(ids().size(), 95u);

@@ -81,9 +81,11 @@ class OneLoginEndToEnd : public ::testing::Test {
 };
 
 TEST_F(OneLoginEndToEnd, FirstRunDeliversEveryEventOnceThroughNextLinks) {
-  onelogin_->add_events(230, now() - 3600 * 1000, 1000);
+  const int64_t t0 = now() - 3600 * 1000;
+  onelogin_->add_events(230, t0, 1000);
   auto r = dir_.siphon({"once", "corp-onelogin", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), t0 + 229 * 1000, 1000) << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 230u);
   auto ids = ids_of(records);

@@ -115,6 +115,9 @@ TEST_F(SalesforceEndToEnd, FirstRunDeliversEveryRowOnceInTheRecordShape) {
   add_login(60, day_start(5), now() - 5 * kDay, "too-old-");
   auto r = dir_.siphon({"once", "corp-sf", "--since", "3d"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // TIMESTAMP_DERIVED of the rows: within the log files' days.
+  EXPECT_GE(siphon::testing::logged_newest_event_ms(r.err), day_start(2)) << r.err;
+  EXPECT_LE(siphon::testing::logged_newest_event_ms(r.err), now()) << r.err;
   expect_exactly_once(request_ids(), join(expected_ids("a-", 120), expected_ids("b-", 75)));
 
   auto records = dir_.events();

@@ -55,9 +55,13 @@ class SlackEndToEnd : public ::testing::Test {
 
 TEST_F(SlackEndToEnd, AccessFirstRunDeliversEveryRecentRowOnceInTheRecordShape) {
   slack_.add_logins(40, now() - 3 * 86400, 60);  // last seen before --since: not delivered
-  slack_.add_logins(130, now() - 3600, 20);
+  const int64_t t0 = now() - 3600;
+  slack_.add_logins(130, t0, 20);
   auto r = dir_.siphon({"once", "corp-access", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // date_last is 30 s after date_first.
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), (t0 + 129 * 20 + 30) * 1000, 1000)
+      << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 130u);
   auto users = count_by(records, "corp-access", "user_id");
@@ -266,9 +270,11 @@ TEST_F(SlackEndToEnd, AccessPageModeGoesPastPage100WithBefore) {
 
 TEST_F(SlackEndToEnd, IntegrationFirstRunThenOnlyNewEntries) {
   slack_.add_integration_logs(10, now() - 5 * 86400, 60);  // before --since
-  slack_.add_integration_logs(75, now() - 3600, 40);
+  const int64_t t0 = now() - 3600;
+  slack_.add_integration_logs(75, t0, 40);
   auto r = dir_.siphon({"once", "corp-integrations", "--since", "2h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(siphon::testing::logged_newest_event_ms(r.err), (t0 + 74 * 40) * 1000, 1000) << r.err;
   auto records = dir_.events();
   ASSERT_EQ(records.size(), 75u);
   EXPECT_STREQ(records[0]["type"].GetString(), "slack_integration");
