@@ -155,6 +155,13 @@ TEST_F(IntercomEndToEnd, KilledBetweenPagesResumesFromTheSavedNextPage) {
   intercom_->fail_pages_after(2, slow);
   pid_t pid = dir_.spawn({"once", "corp-intercom", "--since", "1h"}, "killed");
   ASSERT_TRUE(wait_for([&] { return calls() >= 3; }, 20000));
+  // Page 2 is committed while the request for page 3 is still out.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto st = dir_.state("corp-intercom");
+        return st.IsObject() && st["events_total"].GetInt() == 40;
+      },
+      3000));
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_child(pid, 10), 128 + SIGKILL);
   ASSERT_EQ(dir_.event_lines(), 40u);

@@ -160,6 +160,13 @@ TEST_F(OneLoginEndToEnd, KilledBetweenPagesResumesFromTheSavedNextLink) {
   onelogin_->fail_pages_after(2, slow);
   pid_t pid = dir_.spawn({"once", "corp-onelogin", "--since", "2h"}, "killed");
   ASSERT_TRUE(wait_for([&] { return event_calls() >= 3; }, 20000));
+  // Page 2 is committed while the request for page 3 is still out.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto st = dir_.state("corp-onelogin");
+        return st.IsObject() && st["events_total"].GetInt() == 100;
+      },
+      3000));
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_child(pid, 10), 128 + SIGKILL);
   ASSERT_EQ(dir_.event_lines(), 100u) << "two pages were delivered before the kill";
