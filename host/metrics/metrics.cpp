@@ -73,6 +73,8 @@ void AppMetrics::rate_limit_wait(double seconds) {
 
 void AppMetrics::lease_held(bool held) { lease_held_->Set(held ? 1 : 0); }
 
+void AppMetrics::held_elsewhere(bool elsewhere) { elsewhere_ = elsewhere; }
+
 void AppMetrics::run_finished(const std::string& status, const std::string& error, int64_t now_ms) {
   for (int i = 0; i < 3; ++i)
     if (status == kRunStatuses[i]) runs_[i]->Increment();
@@ -206,6 +208,11 @@ std::string Metrics::exposition(int64_t now_ms) {
     std::lock_guard lock(mu_);
     for (auto& a : apps_) {
       int64_t newest = a->newest_event_ms_.load();
+      if (a->elsewhere_) {  // the holder exports the lag
+        if (a->lag_ != nullptr) lag_->Remove(a->lag_);
+        a->lag_ = nullptr;
+        continue;
+      }
       if (newest <= 0) continue;  // the plugin reports no event times (yet)
       if (a->lag_ == nullptr) a->lag_ = &lag_->Add({{"app", a->app_}, {"type", a->type_}});
       a->lag_->Set(static_cast<double>(now_ms - newest) / 1000.0);
@@ -229,7 +236,9 @@ Health Metrics::health(int64_t now_ms) const {
       std::lock_guard app_lock(a->mu_);
       const int64_t window_ms = 2 * a->interval_s_ * 1000;
       std::string status, reason;
-      if (a->last_success_ms_ > 0 && now_ms - a->last_success_ms_ <= window_ms) {
+      if (a->elsewhere_) {
+        status = "elsewhere";  // another host of the fleet runs it and reports it
+      } else if (a->last_success_ms_ > 0 && now_ms - a->last_success_ms_ <= window_ms) {
         status = "ok";
       } else if (a->last_success_ms_ == 0 && a->last_error_.empty() &&
                  now_ms - a->registered_ms_ <= window_ms) {

@@ -64,6 +64,10 @@ class AppMetrics {
   void run_finished(const std::string& status, const std::string& error, int64_t now_ms);
   // A run could not start (credentials unreadable, plugin refused settings...).
   void run_not_started(const std::string& error, int64_t now_ms);
+  // Whether another host of the fleet holds the app's lease (so this host
+  // does not run it): /health then calls it "elsewhere", not failing, and
+  // this host stops exporting its lag (the holder does).
+  void held_elsewhere(bool elsewhere);
 
  private:
   friend class Metrics;
@@ -92,6 +96,7 @@ class AppMetrics {
   int64_t last_run_ms_ = 0;
   std::string last_status_ = "never";
   std::string last_error_;
+  std::atomic<bool> elsewhere_{false};
 };
 
 // The verdict of /health.

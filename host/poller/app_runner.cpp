@@ -119,6 +119,7 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
   if (state_.held_elsewhere(app_.name)) {
     // A shared state store gave the app to another host: not an error.
     log_line(LogLevel::kDebug, app_.name, "run skipped: another host holds the app's lease");
+    if (metrics_) metrics_->held_elsewhere(true);
     return false;
   }
   std::string holder = state_.claim(app_.name, kClaimTtlMs);
@@ -127,7 +128,10 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
     return false;
   }
   running_ = true;
-  if (metrics_) metrics_->lease_held(true);
+  if (metrics_) {
+    metrics_->held_elsewhere(false);
+    metrics_->lease_held(true);
+  }
   auto auth = resolve_auth();
   if (!auth) {
     fail(error_);

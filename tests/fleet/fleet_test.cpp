@@ -1,11 +1,16 @@
 // Several `siphon run` processes on one config and one PostgreSQL database,
 // end to end: the real binary, the real Box plugin, one Box imitation per
 // app (its request log tells the processes apart: each gets its own token).
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <signal.h>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -308,6 +313,49 @@ TEST_F(Fleet, ANewHostTakesItsShareWithinAFewLeasePeriods) {
   std::fflush(stdout);
   EXPECT_TRUE(balanced) << "the new host did not get 3 of 6 apps within 3 lease periods";
   stop_all({first, second});
+}
+
+// /health on each host of a fleet: the apps it holds are ok, the others
+// "elsewhere" (their holder reports them); no host turns 503 for apps it
+// does not run.
+TEST_F(Fleet, HealthOfEachHostCallsTheAppsOfTheOtherHostElsewhere) {
+  make_apps(4, 20, 0);
+  std::string cfg = dir_.read("siphon.yaml");
+  cfg.replace(cfg.find("http:\n"), 6, "http:\n  listen: 127.0.0.1:0\n");
+  dir_.write("siphon.yaml", cfg);
+  std::vector<pid_t> pids{host(0), host(1)};
+  ASSERT_TRUE(wait_for(
+      [&] {
+        int a = 0, b = 0;
+        for (const auto& [app, owner] : owners()) {
+          a += owned_by(owner, pids[0]);
+          b += owned_by(owner, pids[1]);
+        }
+        return a == 2 && b == 2;
+      },
+      10));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // past 2 intervals of 1 s
+  const std::regex served(R"(serving /metrics and /health on http://127\.0\.0\.1:(\d+))");
+  for (int i = 0; i < 2; ++i) {
+    std::string log = dir_.read("host" + std::to_string(i) + ".err");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(log, m, served)) << log;
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<uint16_t>(std::stoi(m[1])));
+    Poco::Net::HTTPRequest req("GET", "/health", Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(resp), body);
+    EXPECT_EQ(resp.getStatus(), Poco::Net::HTTPResponse::HTTP_OK) << body;
+    rapidjson::Document d;
+    d.Parse(body.c_str());
+    ASSERT_TRUE(d.IsObject() && d["apps"].IsArray()) << body;
+    std::map<std::string, int> by_status;
+    for (const auto& app : d["apps"].GetArray()) ++by_status[app["status"].GetString()];
+    EXPECT_EQ(by_status["ok"], 2) << "host " << i << ": " << body;
+    EXPECT_EQ(by_status["elsewhere"], 2) << "host " << i << ": " << body;
+  }
+  stop_all(pids);
 }
 
 TEST_F(Fleet, OnceRefusesAnAppLeasedToARunningHost) {

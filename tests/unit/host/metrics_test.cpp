@@ -141,6 +141,26 @@ TEST(HealthTest, PendingThenOkThenFailingWhenNoSuccessWithinTwoIntervals) {
   EXPECT_STREQ(d["apps"][0]["last_run_status"].GetString(), "failed");
 }
 
+// In a fleet, an app another host holds is not failing here, however long
+// this host has not run it; nor does this host export its lag (it would
+// grow without bound). Taking the lease back makes it this host's again.
+TEST(HealthTest, AnAppHeldByAnotherHostIsElsewhereNotFailingAndHasNoLagHere) {
+  Metrics m;
+  AppMetrics& a = m.app("a", "box_admin_events", "out", 60, kT0);
+  a.run_finished("succeeded", "", kT0 + 10'000);
+  a.delivered(5, kT0 - 30'000);
+  EXPECT_NE(m.exposition(kT0 + 11'000).find("siphon_app_lag_seconds{"), std::string::npos);
+  a.held_elsewhere(true);
+  Health h = m.health(kT0 + 3'600'000);
+  EXPECT_TRUE(h.ok) << h.json;
+  EXPECT_STREQ(parse(h.json)["apps"][0]["status"].GetString(), "elsewhere");
+  EXPECT_EQ(m.exposition(kT0 + 3'600'000).find("siphon_app_lag_seconds{"), std::string::npos);
+  a.held_elsewhere(false);
+  h = m.health(kT0 + 3'600'000);
+  EXPECT_FALSE(h.ok) << "back on this host, with no success for an hour";
+  EXPECT_NE(m.exposition(kT0 + 3'600'000).find("siphon_app_lag_seconds{"), std::string::npos);
+}
+
 TEST(HealthTest, AFailureBeforeAnySuccessFailsAtOnceAndNamesOnlyThatApp) {
   Metrics m;
   m.app("good", "duo_auth", "out", 600, kT0).run_finished("succeeded", "", kT0 + 10);
