@@ -341,7 +341,9 @@ typedef struct siphon_app_type {
                         siphon_poll_result* result);
   /*
    * sleep_seconds - seconds to wait before the next poll of the same run
-   * (vendor pacing). The wait holds no host worker thread.
+   * (vendor pacing). The wait holds no host worker thread. Called right after
+   * a successful poll that says more pages wait (the host copies the poll's
+   * results first), possibly also when the run then ends (timeout, stop).
    * Required: yes. Arguments: polls made so far in this run (>= 1).
    */
   uint32_t (*sleep_seconds)(siphon_instance* instance, uint32_t polls_done);
