@@ -1,5 +1,6 @@
 #include "cli/usage.hpp"
 
+#include <initializer_list>
 #include <sstream>
 
 namespace siphon {
@@ -48,14 +49,18 @@ std::string wrap(std::string_view text, size_t indent, size_t first_used) {
 
 // "  FLAG" then its text at kIndent (on the next line when FLAG is long).
 std::string item(std::string_view flag, std::string_view text) {
-  std::string head = "  " + std::string(flag);
+  std::string head = "  ";
+  head += flag;
   if (head.size() + 1 > kIndent) return head + '\n' + wrap(text, kIndent, 0);
   return head + wrap(text, kIndent, head.size());
 }
 
 std::string synopsis(const CommandDoc& c) {
   std::string s(c.name);
-  if (!c.args.empty()) s += " " + std::string(c.args);
+  if (!c.args.empty()) {
+    s += ' ';
+    s += c.args;
+  }
   return s;
 }
 
@@ -156,7 +161,8 @@ const CommandDoc* find_command_doc(const std::vector<std::string>& words) {
 
 std::string usage_text() {
   std::string out = "usage: siphon [--config FILE] [--log-level LEVEL] COMMAND [--help]\n\n";
-  out += wrap(kSummary, 0, 0) + "\ncommands:\n";
+  out += wrap(kSummary, 0, 0);
+  out += "\ncommands:\n";
   for (const auto& c : command_docs()) out += item(synopsis(c), c.text);
   out += item("--version", global_option_docs()[2].text);
   out += item("--help", global_option_docs()[3].text);
@@ -169,49 +175,54 @@ std::string usage_text() {
 }
 
 std::string command_usage_text(const CommandDoc& c) {
-  std::string out = "usage: siphon [--config FILE] [--log-level LEVEL] " + synopsis(c) + "\n\n";
+  // (Appended piece by piece: GCC 12 at -O3 warns wrongly about const char* + std::string.)
+  std::string out = "usage: siphon [--config FILE] [--log-level LEVEL] ";
+  out += synopsis(c);
+  out += "\n\n";
   out += wrap(c.text, 0, 0);
   if (!c.options.empty()) {
     out += "\noptions:\n";
     for (const auto& o : c.options) out += item(o.flag, o.text);
   }
-  if (c.args.find("TIME") != std::string_view::npos) out += "\n" + wrap(kTimeNote, 0, 0);
+  if (c.args.find("TIME") != std::string_view::npos) {
+    out += '\n';
+    out += wrap(kTimeNote, 0, 0);
+  }
   return out;
 }
 
 std::string man_page(std::string_view version) {
-  std::string v = roff(version);
   std::string out;
-  out += ".\\\" siphon(1), written by `siphon --man` from the table behind `siphon --help`.\n";
-  out += ".TH SIPHON 1 \"\" \"siphon " + v + "\" \"User Commands\"\n";
-  out += ".SH NAME\nsiphon \\- collect security and audit logs from SaaS APIs\n";
-  out +=
-      ".SH SYNOPSIS\n.B siphon\n[\\fB\\-\\-config\\fR \\fIFILE\\fR] "
-      "[\\fB\\-\\-log\\-level\\fR \\fILEVEL\\fR] \\fICOMMAND\\fR [\\fB\\-\\-help\\fR]\n";
-  out += ".SH DESCRIPTION\n" + roff(kSummary) + "\n";
-  out += ".SH COMMANDS\n";
+  auto add = [&out](std::initializer_list<std::string_view> parts) {
+    for (auto part : parts) out.append(part);
+  };
+  add({".\\\" siphon(1), written by `siphon --man` from the table behind `siphon --help`.\n"});
+  add({".TH SIPHON 1 \"\" \"siphon ", roff(version), "\" \"User Commands\"\n"});
+  add({".SH NAME\nsiphon \\- collect security and audit logs from SaaS APIs\n"});
+  add(
+      {".SH SYNOPSIS\n.B siphon\n[\\fB\\-\\-config\\fR \\fIFILE\\fR] "
+       "[\\fB\\-\\-log\\-level\\fR \\fILEVEL\\fR] \\fICOMMAND\\fR [\\fB\\-\\-help\\fR]\n"});
+  add({".SH DESCRIPTION\n", roff(kSummary), "\n.SH COMMANDS\n"});
   for (const auto& c : command_docs()) {
-    out += ".TP\n.B " + roff(c.name) + (c.args.empty() ? "" : " \\fR" + roff(c.args)) + "\n";
-    out += roff(c.text) + "\n";
-    for (const auto& o : c.options) {
-      out += ".RS\n.TP\n.B " + roff(o.flag) + "\n" + roff(o.text) + "\n.RE\n";
-    }
+    add({".TP\n.B ", roff(c.name)});
+    if (!c.args.empty()) add({" \\fR", roff(c.args)});
+    add({"\n", roff(c.text), "\n"});
+    for (const auto& o : c.options)
+      add({".RS\n.TP\n.B ", roff(o.flag), "\n", roff(o.text), "\n.RE\n"});
   }
-  out += ".SH OPTIONS\n";
+  add({".SH OPTIONS\n"});
   for (const auto& o : global_option_docs())
-    out += ".TP\n.B " + roff(o.flag) + "\n" + roff(o.text) + "\n";
-  out += ".PP\nEvery option taking a value is also accepted as \\fB\\-\\-option=VALUE\\fR.\n";
-  out += ".PP\n" + roff(kTimeNote) + "\n";
-  out += ".SH EXIT STATUS\n" + roff(kExitNote) + "\n";
-  out +=
-      ".SH ENVIRONMENT\n.TP\n.B SIPHON_CONFIG\nthe config file when \\fB\\-\\-config\\fR "
-      "is not given\n";
-  out += ".SH FILES\n.TP\n.I /etc/siphon/siphon.yaml\n" +
-         roff("the config; apps in /etc/siphon/conf.d/*.yaml, secrets in /etc/siphon/secrets/") +
-         "\n.TP\n.I /var/lib/siphon/state.db\n" + roff("cursors and run status (SQLite)") +
-         "\n.TP\n.I /var/log/siphon/\n" + roff("where the packaged config's file sink writes") +
-         "\n";
-  out += ".SH SEE ALSO\n.BR systemctl (1),\n.BR journalctl (1)\n";
+    add({".TP\n.B ", roff(o.flag), "\n", roff(o.text), "\n"});
+  add({".PP\nEvery option taking a value is also accepted as \\fB\\-\\-option=VALUE\\fR.\n"});
+  add({".PP\n", roff(kTimeNote), "\n.SH EXIT STATUS\n", roff(kExitNote), "\n"});
+  add(
+      {".SH ENVIRONMENT\n.TP\n.B SIPHON_CONFIG\nthe config file when \\fB\\-\\-config\\fR "
+       "is not given\n"});
+  add({".SH FILES\n.TP\n.I /etc/siphon/siphon.yaml\n",
+       roff("the config; apps in /etc/siphon/conf.d/*.yaml, secrets in /etc/siphon/secrets/"),
+       "\n.TP\n.I /var/lib/siphon/state.db\n", roff("cursors and run status (SQLite)"),
+       "\n.TP\n.I /var/log/siphon/\n", roff("where the packaged config's file sink writes"), "\n"});
+  add({".SH SEE ALSO\n.BR systemctl (1),\n.BR journalctl (1)\n"});
   return out;
 }
 
