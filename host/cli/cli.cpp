@@ -742,10 +742,19 @@ int run_cli(const std::vector<std::string>& argv_in) {
   }
   if (!a.words.empty() && a.words[0] == "__complete") return complete(a.words, a.config);
   if (help) {
-    const CommandDoc* c = find_command_doc(a.words);
-    if (!a.words.empty() && c == nullptr)
-      return usage_error("unknown command \"" + a.words[0] + "\"");
-    std::fputs(c ? command_usage_text(*c).c_str() : usage_text().c_str(), stdout);
+    if (a.words.empty()) {
+      std::fputs(usage_text().c_str(), stdout);
+      return 0;
+    }
+    // `state --help` shows each of the state commands.
+    std::vector<const CommandDoc*> docs;
+    if (const CommandDoc* c = find_command_doc(a.words)) docs.push_back(c);
+    if (docs.empty())
+      for (const auto& c : command_docs())
+        if (c.name.rfind(a.words[0] + " ", 0) == 0) docs.push_back(&c);
+    if (docs.empty()) return usage_error("unknown command \"" + a.words[0] + "\"");
+    for (size_t i = 0; i < docs.size(); ++i)
+      std::printf("%s%s", i ? "\n" : "", command_usage_text(*docs[i]).c_str());
     return 0;
   }
   if (a.words.empty()) return usage_error("no command given");

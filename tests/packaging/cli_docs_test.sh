@@ -26,6 +26,7 @@ for opt in --config --log-level --version; do
   grep -qF -- "${opt//-/\\-}" "$MAN" || fail "siphon(1) lacks $opt"
 done
 if "$SIPHON" nosuch --help >/dev/null 2>&1; then fail "nosuch --help succeeded"; fi
+[ "$("$SIPHON" state --help | grep -c '^usage: siphon')" = 3 ] || fail "siphon state --help: not its 3 commands"
 
 # --option=VALUE is --option VALUE.
 mkdir "$work/plugins"

@@ -14,11 +14,12 @@ import time
 SIPHON = sys.argv[1]
 
 
-def messages(sock, seconds):
-    """Datagrams received within `seconds`, as lists of lines."""
+def messages(sock, seconds, until=None):
+    """Datagrams received within `seconds`, as lists of lines; stops early
+    after a datagram holding the line `until`."""
     got = []
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not (until and any(until in m for m in got)):
         sock.settimeout(max(end - time.monotonic(), 0.01))
         try:
             got.append(sock.recv(4096).decode().split("\n"))
@@ -39,7 +40,7 @@ def run(work, watchdog_usec):
     proc = subprocess.Popen([SIPHON, "--config", os.path.join(work, "siphon.yaml"), "run"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        first = messages(sock, 10)
+        first = messages(sock, 10, until="READY=1")
         ready = [m for m in first if "READY=1" in m]
         if not ready:
             sys.exit("no READY=1 within 10 s (got %r)" % first)
@@ -48,7 +49,7 @@ def run(work, watchdog_usec):
         later = messages(sock, 1.5)
         pings = sum(1 for m in first + later if "WATCHDOG=1" in m)
         proc.send_signal(signal.SIGTERM)
-        stopping = messages(sock, 5)
+        stopping = messages(sock, 10, until="STOPPING=1")
         rc = proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
