@@ -16,6 +16,7 @@
 
 #include "cli/auth_set.hpp"
 #include "cli/progress.hpp"
+#include "cli/usage.hpp"
 #include "cli/validate.hpp"
 #include "config/config.hpp"
 #include "config/duration.hpp"
@@ -33,59 +34,10 @@
 #include "state/state_store.hpp"
 #include "util/clock.hpp"
 #include "util/stop_signal.hpp"
+#include "util/systemd_notify.hpp"
 
 namespace siphon {
 namespace {
-
-const char* kUsage = R"(usage: siphon [--config FILE] [--log-level LEVEL] COMMAND
-
-Pulls security and audit logs out of SaaS APIs through plugins and delivers
-every event to a sink, committing each app's cursor only once the sink holds
-the events.
-
-commands:
-  plugins [--json]              list plugins found, their app types, each auth field
-                                (name, description, regex, secret or not) and option;
-                                and every file refused, with the reason
-  check [--json] [--allow-refused] [--sinks]
-                                validate the config without network; one line per
-                                problem (FILE: app NAME: field FIELD: problem), or a JSON
-                                array of {file, app, field, problem}; exit 1 if any; a
-                                plugin file refused is a problem unless --allow-refused;
-                                never prints a secret value. --sinks then connects to
-                                each sink (nothing delivered) and prints one line per
-                                sink: reachable or why not
-  run                           schedule every enabled app until SIGINT/SIGTERM
-                                (SIGHUP reopens file sinks); an app whose secrets cannot
-                                be read or fail their regex is logged and its runs fail,
-                                the others run; with http.listen set, serves /metrics
-                                (Prometheus) and /health (JSON, 503 when an app fails)
-  once APP [--since TIME]       one run of one app: poll until no more pages, then exit;
-                                progress on stderr (events, pages, position in time,
-                                rate): a status line at a terminal, else a line every 10 s
-  state show [APP] [--json]     cursor, last run, status, counts
-  state reset APP [--since TIME]
-                                forget the cursor; the next run starts from now - interval,
-                                or from TIME
-  state migrate --to postgresql://USER@HOST:PORT/DB
-                                copy the config's SQLite state (cursors, statuses, counts)
-                                into a PostgreSQL database shared by a fleet of hosts; then
-                                set state: to that URL. The password comes from a ${env:}
-                                or ${file:} reference in the URL, or PGPASSWORD/~/.pgpass
-  auth set APP                  ask for each auth field of the app (secrets without echo;
-                                one value a line when stdin is not a terminal), validate,
-                                write secrets/APP.FIELD (0600) beside the config and print
-                                the auth: lines to use
-  --version                     Siphon's version and the plugin ABI version it accepts
-  --help                        this text
-
-options:
-  --config FILE      default: $SIPHON_CONFIG, else ./siphon.yaml, else /etc/siphon/siphon.yaml
-  --log-level LEVEL  trace | debug | info | warn | error (overrides log_level)
-TIME is RFC 3339 (2026-11-27T00:00:00Z) or a duration meaning that long ago (2h, 1d);
-a TIME in the future is a usage error.
-exit status: 0 success, 1 failure, 2 usage error.
-)";
 
 struct Args {
   std::string config;
@@ -703,20 +655,64 @@ int cmd_state(const Args& a) {
   }
 }
 
+// `siphon __complete WHAT [WORDS...]`, for the bash completion: the command
+// words, the options of a command, or the app names of the config. Prints
+// nothing on any problem (a completion never shows errors).
+int complete(const std::vector<std::string>& argv, const std::string& config) {
+  const std::string what = argv.size() > 1 ? argv[1] : "";
+  if (what == "commands") {
+    for (const auto& c : command_docs()) std::printf("%s\n", std::string(c.name).c_str());
+  } else if (what == "options") {
+    std::vector<std::string> words(argv.begin() + 2, argv.end());
+    if (const CommandDoc* c = find_command_doc(words))
+      for (const auto& o : c->options)
+        std::printf("%s\n", std::string(o.flag.substr(0, o.flag.find(' '))).c_str());
+    for (const auto& o : global_option_docs())
+      std::printf("%s\n", std::string(o.flag.substr(0, o.flag.find(' '))).c_str());
+  } else if (what == "apps") {
+    std::vector<std::string> problems;
+    log_setup("error", "text");
+    Config cfg = load_config(default_config_path(config), problems);
+    for (const auto& app : cfg.apps) std::printf("%s\n", app.name.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
-int run_cli(const std::vector<std::string>& argv) {
-  if (!argv.empty() && argv[0] == kWorkerCommand) return run_plugin_worker();
+int run_cli(const std::vector<std::string>& argv_in) {
+  if (!argv_in.empty() && argv_in[0] == kWorkerCommand) return run_plugin_worker();
+  // --option=VALUE is --option VALUE.
+  std::vector<std::string> argv;
+  for (const auto& w : argv_in) {
+    size_t eq = w.find('=');
+    if (w.rfind("--", 0) == 0 && eq != std::string::npos && eq > 2) {
+      argv.push_back(w.substr(0, eq));
+      argv.push_back(w.substr(eq + 1));
+      if (argv.back().empty()) return usage_error(w.substr(0, eq) + "= needs a value");
+      argv.back().insert(0, 1, '\0');  // marks a value given with '='
+    } else {
+      argv.push_back(w);
+    }
+  }
   Args a;
+  bool help = false;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& w = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
       if (i + 1 >= argv.size()) return std::nullopt;
       (void)flag;
-      return argv[++i];
+      std::string v = argv[++i];
+      if (!v.empty() && v[0] == '\0') v.erase(0, 1);
+      return v;
     };
+    if (i + 1 < argv.size() && !argv[i + 1].empty() && argv[i + 1][0] == '\0' &&
+        !(w == "--config" || w == "--log-level" || w == "--since" || w == "--to"))
+      return usage_error(w + " takes no value");
     if (w == "--help" || w == "-h") {
-      std::fputs(kUsage, stdout);
+      help = true;
+    } else if (w == "--man") {
+      std::fputs(man_page(SIPHON_VERSION).c_str(), stdout);
       return 0;
     } else if (w == "--version") {
       std::printf("siphon %s (plugin ABI %d.%d)\n", SIPHON_VERSION, SIPHON_ABI_MAJOR,
@@ -751,6 +747,23 @@ int run_cli(const std::vector<std::string>& argv) {
     } else {
       a.words.push_back(w);
     }
+  }
+  if (!a.words.empty() && a.words[0] == "__complete") return complete(a.words, a.config);
+  if (help) {
+    if (a.words.empty()) {
+      std::fputs(usage_text().c_str(), stdout);
+      return 0;
+    }
+    // `state --help` shows each of the state commands.
+    std::vector<const CommandDoc*> docs;
+    if (const CommandDoc* c = find_command_doc(a.words)) docs.push_back(c);
+    if (docs.empty())
+      for (const auto& c : command_docs())
+        if (c.name.rfind(a.words[0] + " ", 0) == 0) docs.push_back(&c);
+    if (docs.empty()) return usage_error("unknown command \"" + a.words[0] + "\"");
+    for (size_t i = 0; i < docs.size(); ++i)
+      std::printf("%s%s", i ? "\n" : "", command_usage_text(*docs[i]).c_str());
+    return 0;
   }
   if (a.words.empty()) return usage_error("no command given");
   const std::string& cmd = a.words[0];

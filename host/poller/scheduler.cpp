@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "util/clock.hpp"
+#include "util/systemd_notify.hpp"
 
 namespace siphon {
 
@@ -24,7 +25,20 @@ void Scheduler::add(std::unique_ptr<AppRunner> runner) {
 void Scheduler::run() {
   std::vector<std::thread> threads;
   for (int i = 0; i < workers_; ++i) threads.emplace_back([this] { worker(); });
-  while (!stop_.requested()) stop_.wait_ms(1000);
+  systemd_notify_ready("scheduling " + std::to_string(runners_.size()) + " apps");
+  // Under a systemd watchdog, the ping goes out only while the scheduler's
+  // lock can be taken: a scheduler wedged on it gets the service restarted.
+  const int64_t ping_ms = systemd_watchdog_ping_interval_ms();
+  int64_t next_ping = 0;
+  while (!stop_.requested()) {
+    if (ping_ms > 0 && now_ms() >= next_ping) {
+      { std::lock_guard lock(mu_); }
+      systemd_notify_watchdog();
+      next_ping = now_ms() + ping_ms;
+    }
+    stop_.wait_ms(ping_ms > 0 ? std::min<int64_t>(ping_ms, 1000) : 1000);
+  }
+  systemd_notify_stopping();
   cv_.notify_all();
   for (auto& t : threads) t.join();
   // Runs waiting between polls were not finished: record them as partial.

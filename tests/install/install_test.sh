@@ -11,6 +11,12 @@ cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
 test -x "$work/prefix/bin/siphon"
 test -f "$work/prefix/include/siphon/plugin_api.h"
 ls "$work/prefix/lib/siphon/plugins/siphon-box.so" "$work/prefix/lib/siphon/plugins/siphon-duo.so" >/dev/null
+# Everything else under the prefix too: the unit, man page, completion and
+# examples; no config is written (that is the packages' job).
+ls "$work/prefix/lib/systemd/system/siphon.service" "$work/prefix/share/man/man1/siphon.1" \
+  "$work/prefix/share/bash-completion/completions/siphon" \
+  "$work/prefix/share/doc/siphon/examples/siphon.yaml" >/dev/null
+test ! -e "$work/prefix/etc/siphon/siphon.yaml"
 cmake -S "$SRC_DIR/tests/install/hello_plugin" -B "$work/hello-build" \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/hello-build" >/dev/null
