@@ -70,6 +70,15 @@ void field(Json& w, const char* key, const std::string& value) {
   w.String(value);
 }
 
+// One option of `plugins --json`: name, description, default.
+void option(Json& w, const OptionInfo& op) {
+  w.StartObject();
+  field(w, "name", op.name);
+  field(w, "description", op.description);
+  field(w, "default", op.default_value);
+  w.EndObject();
+}
+
 // How far past this host's clock --since may be (clocks differ a little).
 constexpr int64_t kSinceClockAllowanceMs = 60 * 1000;
 
@@ -172,13 +181,7 @@ int cmd_plugins(const Args& a) {
       w.String(h.cfg.plugin_pin);
     w.Key("host_options");  // accepted by every app type
     w.StartArray();
-    for (const auto& op : host_options()) {
-      w.StartObject();
-      field(w, "name", op.name);
-      field(w, "description", op.description);
-      field(w, "default", op.default_value);
-      w.EndObject();
-    }
+    for (const auto& op : host_options()) option(w, op);
     w.EndArray();
     w.Key("plugins");
     w.StartArray();
@@ -215,13 +218,7 @@ int cmd_plugins(const Args& a) {
         w.EndArray();
         w.Key("options");
         w.StartArray();
-        for (const auto& op : t->options) {
-          w.StartObject();
-          field(w, "name", op.name);
-          field(w, "description", op.description);
-          field(w, "default", op.default_value);
-          w.EndObject();
-        }
+        for (const auto& op : t->options) option(w, op);
         w.EndArray();
         w.EndObject();
       }

@@ -44,6 +44,34 @@ const std::vector<std::string>& events() {
   return e;
 }
 
+// A temporary file for a sink to write to, removed at the end.
+class TempFile {
+ public:
+  TempFile() {
+    int fd = ::mkstemp(path_);
+    ok_ = fd >= 0;
+    if (ok_) ::close(fd);
+  }
+  ~TempFile() {
+    if (ok_) ::unlink(path_);
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  bool ok() const { return ok_; }
+  const char* path() const { return path_; }
+  // Empties the file every `every` calls, outside the timing.
+  void keep_small(benchmark::State& state, int64_t& n, int64_t every) {
+    if (++n % every != 0) return;
+    state.PauseTiming();
+    if (::truncate(path_, 0) != 0) state.SkipWithError("cannot truncate");
+    state.ResumeTiming();
+  }
+
+ private:
+  char path_[32] = "/tmp/siphon-micro-bench-XXXXXX";
+  bool ok_ = false;
+};
+
 void set_counters(benchmark::State& state, size_t events_per_iteration, size_t bytes) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events_per_iteration));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
@@ -187,32 +215,24 @@ BENCHMARK(BM_RecordParseAndRewrite);
 // One page of records written to a file sink; arg 1 = fdatasync (the default).
 void BM_FileSinkDeliver(benchmark::State& state) {
   const bool sync = state.range(0) != 0;
-  char path[] = "/tmp/siphon-micro-bench-XXXXXX";
-  int fd = ::mkstemp(path);
-  if (fd < 0) {
+  TempFile file;
+  if (!file.ok()) {
     state.SkipWithError("cannot create a temporary file");
     return;
   }
-  ::close(fd);
   siphon::RecordWriter writer("bench", "box_admin_events", "box");
   siphon::RecordBatch batch;
   std::string why;
   for (const auto& e : events()) writer.append(batch, e, "2026-11-27T17:00:00.123Z", why);
-  const std::string& lines = batch.lines;
   {
-    siphon::FileSink sink("bench", path, sync);
+    siphon::FileSink sink("bench", file.path(), sync);
     int64_t n = 0;
     for (auto _ : state) {
       sink.deliver(batch);
-      if (++n % 64 == 0) {  // keep the file small
-        state.PauseTiming();
-        if (::truncate(path, 0) != 0) state.SkipWithError("cannot truncate");
-        state.ResumeTiming();
-      }
+      file.keep_small(state, n, 64);
     }
   }
-  ::unlink(path);
-  set_counters(state, kMaxLimit, lines.size());
+  set_counters(state, kMaxLimit, batch.lines.size());
 }
 BENCHMARK(BM_FileSinkDeliver)->Arg(0)->Arg(1)->ArgName("sync");
 
@@ -244,18 +264,16 @@ BENCHMARK(BM_StateCommitPerPoll);
 // plugin and the commit.
 void BM_Page50RecordsToFile(benchmark::State& state) {
   constexpr size_t kPage = 50;
-  char path[] = "/tmp/siphon-micro-bench-XXXXXX";
-  int fd = ::mkstemp(path);
-  if (fd < 0) {
+  TempFile file;
+  if (!file.ok()) {
     state.SkipWithError("cannot create a temporary file");
     return;
   }
-  ::close(fd);
   siphon::RecordWriter writer("bench", "onelogin_events", "onelogin");
   siphon::RecordBatch batch;
   std::string why;
   {
-    siphon::FileSink sink("bench", path, false);
+    siphon::FileSink sink("bench", file.path(), false);
     int64_t n = 0;
     for (auto _ : state) {
       batch.clear();
@@ -263,14 +281,9 @@ void BM_Page50RecordsToFile(benchmark::State& state) {
         if (!writer.append(batch, events()[i], "2026-11-27T17:00:00.123Z", why))
           state.SkipWithError(why.c_str());
       sink.deliver(batch);
-      if (++n % 1024 == 0) {  // keep the file small
-        state.PauseTiming();
-        if (::truncate(path, 0) != 0) state.SkipWithError("cannot truncate");
-        state.ResumeTiming();
-      }
+      file.keep_small(state, n, 1024);
     }
   }
-  ::unlink(path);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Page50RecordsToFile);
