@@ -17,7 +17,7 @@ const std::string& TokenCache::get(int64_t now_ms) {
   Token t = fetch_();
   if (t.value.empty()) throw Error("the token endpoint returned an empty token");
   const int64_t lifetime_ms = std::max<int64_t>(t.expires_in_seconds, 0) * 1000;
-  expires_at_ms_ = now_ms + lifetime_ms - std::min(renew_early_ms_, lifetime_ms / 10);
+  expires_at_ms_ = now_ms + lifetime_ms - std::min(renew_early_ms_, lifetime_ms / 4);
   token_ = std::move(t.value);
   return token_;
 }

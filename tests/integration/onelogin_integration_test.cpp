@@ -319,7 +319,7 @@ TEST_F(OneLoginEndToEnd, TheTokenIsFetchedOnceAndReusedAcrossRuns) {
 
 TEST_F(OneLoginEndToEnd, AnExpiredTokenIsReplacedBeforeUse) {
   configure("50", "us", "${file:secrets/onelogin.id}", "    interval: 1s\n");
-  // Renewal comes a tenth of the lifetime early: 1 s of margin for a busy machine.
+  // Renewal comes a quarter of the lifetime early: 2.5 s of margin for a busy machine.
   onelogin_->set_token_lifetime_seconds(10);
   pid_t pid = dir_.spawn({"run"}, "run");
   ASSERT_TRUE(

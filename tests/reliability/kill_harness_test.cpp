@@ -25,7 +25,8 @@ using siphon::testing::Workdir;
 namespace {
 
 constexpr int kPage = 50;
-constexpr size_t kNewEventsPerRun = 2500;
+// Enough that a run outlasts the kill delay (20 to 250 ms) on a fast machine.
+constexpr size_t kNewEventsPerRun = 8000;
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);

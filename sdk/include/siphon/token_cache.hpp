@@ -18,7 +18,8 @@
 //   siphon::check_response(resp, "GET /2.0/events");   // a second 401: AuthRejected
 //
 // A token is renewed before it expires: early by renew_early_seconds, or by a
-// tenth of its lifetime when that is shorter. Tokens are secrets: nothing
+// quarter of its lifetime when that is shorter (a short-lived token keeps a
+// margin for a busy host and a slow network). Tokens are secrets: nothing
 // here logs or throws their value.
 //
 // A TokenCache belongs to one App instance (not thread-safe, as the App).
