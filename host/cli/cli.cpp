@@ -679,18 +679,19 @@ int complete(const std::vector<std::string>& argv, const std::string& config) {
 
 int run_cli(const std::vector<std::string>& argv_in) {
   if (!argv_in.empty() && argv_in[0] == kWorkerCommand) return run_plugin_worker();
-  // --option=VALUE is --option VALUE.
+  // --option=VALUE is --option VALUE, for the options that take a value.
   std::vector<std::string> argv;
   for (const auto& w : argv_in) {
     size_t eq = w.find('=');
-    if (w.rfind("--", 0) == 0 && eq != std::string::npos && eq > 2) {
-      argv.push_back(w.substr(0, eq));
-      argv.push_back(w.substr(eq + 1));
-      if (argv.back().empty()) return usage_error(w.substr(0, eq) + "= needs a value");
-      argv.back().insert(0, 1, '\0');  // marks a value given with '='
-    } else {
+    if (w.rfind("--", 0) != 0 || eq == std::string::npos || eq <= 2) {
       argv.push_back(w);
+      continue;
     }
+    const std::string name = w.substr(0, eq);
+    if (!option_takes_value(name)) return usage_error(name + " takes no value");
+    if (eq + 1 == w.size()) return usage_error(name + "= needs a value");
+    argv.push_back(name);
+    argv.push_back(w.substr(eq + 1));
   }
   Args a;
   bool help = false;
@@ -699,13 +700,8 @@ int run_cli(const std::vector<std::string>& argv_in) {
     auto value = [&](const char* flag) -> std::optional<std::string> {
       if (i + 1 >= argv.size()) return std::nullopt;
       (void)flag;
-      std::string v = argv[++i];
-      if (!v.empty() && v[0] == '\0') v.erase(0, 1);
-      return v;
+      return argv[++i];
     };
-    if (i + 1 < argv.size() && !argv[i + 1].empty() && argv[i + 1][0] == '\0' &&
-        !(w == "--config" || w == "--log-level" || w == "--since" || w == "--to"))
-      return usage_error(w + " takes no value");
     if (w == "--help" || w == "-h") {
       help = true;
     } else if (w == "--man") {

@@ -159,6 +159,19 @@ const CommandDoc* find_command_doc(const std::vector<std::string>& words) {
   return nullptr;
 }
 
+bool option_takes_value(std::string_view name) {
+  auto valued = [&](const OptionDoc& o) {
+    return o.flag.size() > name.size() && o.flag.substr(0, name.size()) == name &&
+           o.flag[name.size()] == ' ';
+  };
+  for (const auto& o : global_option_docs())
+    if (valued(o)) return true;
+  for (const auto& c : command_docs())
+    for (const auto& o : c.options)
+      if (valued(o)) return true;
+  return false;
+}
+
 std::string usage_text() {
   std::string out = "usage: siphon [--config FILE] [--log-level LEVEL] COMMAND [--help]\n\n";
   out += wrap(kSummary, 0, 0);

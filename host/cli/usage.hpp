@@ -29,6 +29,8 @@ const std::vector<OptionDoc>& global_option_docs();
 
 // The command named by `words` (its first one or two words), or nullptr.
 const CommandDoc* find_command_doc(const std::vector<std::string>& words);
+// Whether the option `name` ("--since") takes a value ("--since TIME").
+bool option_takes_value(std::string_view name);
 
 // `siphon --help`.
 std::string usage_text();

@@ -40,6 +40,12 @@ class CallJob : public Poco::Runnable {
   std::function<void()> fn_;
 };
 
+// The plugin's reason for the instance's last failed call (not redacted).
+std::string last_error_of(const siphon_app_type* c, siphon_instance* inst) {
+  const char* e = inst ? c->last_error(inst) : nullptr;
+  return e && *e ? e : "no reason given";
+}
+
 // The threads bounded plugin calls run on: an idle one is reused, a new one
 // made when all are busy (a call that never returns keeps its thread), and
 // threads idle for a minute end. Never destroyed: at exit a thread may still
@@ -130,9 +136,7 @@ AppInstance::~AppInstance() {
 void AppInstance::forward_to(HostForward* forward) { host_->forward = forward; }
 
 std::string AppInstance::plugin_error() const {
-  const char* e = instance_ ? c_->last_error(instance_) : nullptr;
-  std::string why = e && *e ? e : "no reason given";
-  return host_->redactor.apply(why);
+  return host_->redactor.apply(last_error_of(c_, instance_));
 }
 
 bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& call,
@@ -284,8 +288,7 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
   if (!run_bounded("poll", call, [c, inst, poll_index](Call& k) {
         k.status = c->poll(inst, &k.poll_args, &k.result);
         if (k.status != SIPHON_OK) {
-          const char* e = c->last_error(inst);
-          k.plugin_error = e && *e ? e : "no reason given";
+          k.plugin_error = last_error_of(c, inst);
           return;
         }
         read_poll_result(k.result, k.outcome);

@@ -196,10 +196,18 @@ struct CommitError : std::runtime_error {
 constexpr const char* kNotSaved = "events delivered but the cursor could not be saved: ";
 }  // namespace
 
-bool AppRunner::settle() {
-  if (!inflight_.valid()) return true;
+void AppRunner::deliver_and_commit(const RecordBatch& batch, const Page& page) {
+  sink_.deliver(batch, &stop_);
   try {
-    inflight_.get();
+    state_.commit(app_.name, page.cursor, page.events, kClaimTtlMs);
+  } catch (const std::exception& e) {
+    throw CommitError(e.what());
+  }
+}
+
+bool AppRunner::conclude(const std::function<void()>& delivery, const Page& page) {
+  try {
+    delivery();
   } catch (const CommitError& e) {
     fail(std::string(kNotSaved) + e.what());
     return false;
@@ -208,15 +216,17 @@ bool AppRunner::settle() {
     fail(e.what());
     return false;
   }
-  committed(inflight_page_);
-  return true;
-}
-
-void AppRunner::committed(const Page& page) {
   cursor_ = page.cursor;
   events_ += page.events;
   newest_event_ms_ = std::max(newest_event_ms_, page.newest_event_ms);
   if (metrics_) metrics_->delivered(page.events, page.newest_event_ms);
+  return true;
+}
+
+bool AppRunner::settle() {
+  if (!inflight_.valid()) return true;
+  std::future<void> done = std::move(inflight_);
+  return conclude([&] { done.get(); }, inflight_page_);
 }
 
 AppRunner::Step AppRunner::step() {
@@ -271,29 +281,10 @@ AppRunner::Step AppRunner::step() {
     std::swap(batch_, inflight_batch_);
     inflight_page_ = std::move(page);
     fetch_cursor_ = inflight_page_.cursor;
-    inflight_ = deliveries_->submit([this] {
-      sink_.deliver(inflight_batch_, &stop_);
-      try {
-        state_.commit(app_.name, inflight_page_.cursor, inflight_page_.events, kClaimTtlMs);
-      } catch (const std::exception& e) {
-        throw CommitError(e.what());
-      }
-    });
+    inflight_ =
+        deliveries_->submit([this] { deliver_and_commit(inflight_batch_, inflight_page_); });
   } else {
-    try {
-      sink_.deliver(batch_, &stop_);
-    } catch (const std::exception& e) {
-      if (metrics_) metrics_->sink_error();
-      fail(e.what());
-      return Step::kFailed;
-    }
-    try {
-      state_.commit(app_.name, page.cursor, page.events, kClaimTtlMs);
-    } catch (const std::exception& e) {
-      fail(std::string(kNotSaved) + e.what());
-      return Step::kFailed;
-    }
-    committed(page);
+    if (!conclude([&] { deliver_and_commit(batch_, page); }, page)) return Step::kFailed;
     fetch_cursor_ = cursor_;
   }
   if (timed_out) {

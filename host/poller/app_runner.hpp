@@ -89,12 +89,16 @@ class AppRunner {
     int64_t events = 0;
     int64_t newest_event_ms = 0;
   };
+  // Hands `batch` to the sink, then commits `page`'s cursor (on whichever
+  // thread delivers). Throws the sink's error, or a CommitError.
+  void deliver_and_commit(const RecordBatch& batch, const Page& page);
+  // Runs or waits for `delivery` (a deliver_and_commit) and records its
+  // outcome: the page counted, or the run failed (false).
+  bool conclude(const std::function<void()>& delivery, const Page& page);
   // Waits for the page in the sink's hands, if any (delivered and its cursor
   // committed). False when the sink refused it or the commit failed: the
   // run failed.
   bool settle();
-  // Counts a page whose cursor was committed.
-  void committed(const Page& page);
 
   const AppConfig& app_;
   const AppTypeInfo& type_;

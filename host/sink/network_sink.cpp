@@ -107,9 +107,11 @@ std::string gzip(const std::string& body) {
   return out.str();
 }
 
-// A sink's answer that points elsewhere: never followed (a 301/302 turns a
-// POST into a GET, whose 200 would pass for an acknowledgement).
+// A sink's answer that points elsewhere ("" for any other): never followed
+// (a 301/302 turns a POST into a GET, whose 200 would pass for an
+// acknowledgement).
 std::string redirected(const std::string& url, const HttpResponse& resp) {
+  if (resp.status < 300 || resp.status > 399) return "";
   std::string location;
   for (const auto& [k, v] : resp.headers)
     if (Poco::icompare(k, "Location") == 0) location = v;
@@ -141,8 +143,8 @@ HttpResponse NetworkSink::post(const std::string& url,
   if (st == SIPHON_RETRY_LATER)
     fail(what + " not acknowledged: " + url + " unavailable: " + resp.error, secrets);
   if (st != SIPHON_OK) fail(what + " not delivered: " + url + ": " + resp.error, secrets);
-  if (resp.status >= 300 && resp.status <= 399)
-    fail(what + " not delivered: " + redirected(url, resp), secrets);
+  if (std::string where = redirected(url, resp); !where.empty())
+    fail(what + " not delivered: " + where, secrets);
   return resp;
 }
 
@@ -161,9 +163,7 @@ HttpResponse NetworkSink::probe_request(const std::string& method, const std::st
   once.follow_redirects = false;
   siphon_status st = http_.send(req, resp, nullptr, &once);
   if (st != SIPHON_OK && resp.error.empty()) resp.error = "no answer";
-  if (st == SIPHON_OK) resp.error.clear();
-  if (st == SIPHON_OK && resp.status >= 300 && resp.status <= 399)
-    resp.error = redirected(url, resp);
+  if (st == SIPHON_OK) resp.error = redirected(url, resp);  // "" unless a 3xx
   return resp;
 }
 

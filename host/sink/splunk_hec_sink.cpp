@@ -44,8 +44,19 @@ std::vector<std::pair<std::string, std::string>> SplunkHecSink::headers(
 void SplunkHecSink::deliver(const RecordBatch& batch, StopSignal* stop) {
   if (batch.size() == 0) return;
   SinkSecrets secrets = resolve_secrets();
-  std::vector<std::pair<size_t, size_t>> ranges;  // [first, last) of each batch to send
+  std::vector<std::pair<size_t, size_t>> ranges;
   for_each_batch(batch, [&](size_t first, size_t last) { ranges.emplace_back(first, last); });
+  deliver_ranges(batch, std::move(ranges), secrets, stop);
+}
+
+void SplunkHecSink::send_batch(const RecordBatch& batch, size_t first, size_t last,
+                               const SinkSecrets& secrets, StopSignal* stop) {
+  deliver_ranges(batch, {{first, last}}, secrets, stop);
+}
+
+void SplunkHecSink::deliver_ranges(const RecordBatch& batch,
+                                   std::vector<std::pair<size_t, size_t>> ranges,
+                                   const SinkSecrets& secrets, StopSignal* stop) {
   for (int retry = 0;; ++retry) {
     std::map<int64_t, std::pair<size_t, size_t>> waiting;  // ackId -> its batch
     for (const auto& [first, last] : ranges) {
@@ -73,16 +84,6 @@ void SplunkHecSink::deliver(const RecordBatch& batch, StopSignal* stop) {
     if (!http_.backoff(retry, stop, why)) fail(what + ": " + why, secrets);
     log_line(LogLevel::kWarn, batch.app, "sink " + name() + ": " + what + "; sending them again");
   }
-}
-
-void SplunkHecSink::send_batch(const RecordBatch& batch, size_t first, size_t last,
-                               const SinkSecrets& secrets, StopSignal* stop) {
-  int64_t id = post_batch(batch, first, last, secrets, stop);
-  if (id >= 0 && !await_acks(batch, {id}, secrets, stop).empty())
-    fail("batch of " + std::to_string(last - first) + " records of app " + batch.app +
-             " not acknowledged by the indexers within ack_timeout (" +
-             std::to_string(config_.ack_timeout_ms / 1000) + " s)",
-         secrets);
 }
 
 int64_t SplunkHecSink::post_batch(const RecordBatch& batch, size_t first, size_t last,

@@ -41,6 +41,11 @@ class SplunkHecSink : public NetworkSink {
 
  private:
   std::vector<std::pair<std::string, std::string>> headers(const SinkSecrets& secrets) const;
+  // Posts the batches [first, last) of `batch` and waits for their ackIds;
+  // batches still not acknowledged after ack_timeout are posted again, with
+  // backoff, up to http.max_retries times, then the delivery fails.
+  void deliver_ranges(const RecordBatch& batch, std::vector<std::pair<size_t, size_t>> ranges,
+                      const SinkSecrets& secrets, StopSignal* stop);
   // Posts one batch; returns its ackId, or -1 when the server gave none.
   int64_t post_batch(const RecordBatch& batch, size_t first, size_t last,
                      const SinkSecrets& secrets, StopSignal* stop);

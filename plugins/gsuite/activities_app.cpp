@@ -128,13 +128,14 @@ Logs ActivitiesApp::gather_logs(const Cursor& cursor) {
   for (const auto& item : json::find<json::Array>(page, "items").value_or(json::Array{})) {
     if (!item.IsObject())
       throw Error("GET activities/" + application_ + ": an item is not a JSON object");
+    const std::optional<int64_t> item_ms = json::find_rfc3339(item, "id.time");
     if (json::find<json::Object>(item, "id") && json::at(item, "id.time") &&
         json::at(item, "id.uniqueQualifier")) {
       const std::string time = json::text(item, "id.time");
       const std::string key = activity_key(time, json::text(item, "id.uniqueQualifier"));
       const bool delivered = seen.count(key) > 0 || next.count(key) > 0;
       // An unreadable time is remembered, to be safe.
-      const int64_t time_ms = json::find_rfc3339(item, "id.time").value_or(window.end_ms);
+      const int64_t time_ms = item_ms.value_or(window.end_ms);
       if (time_ms >= remember_from_ms && !next.count(key)) {
         if (window.next.size() < dedupe_max_) {
           window.next.push_back(key);
@@ -149,7 +150,7 @@ Logs ActivitiesApp::gather_logs(const Cursor& cursor) {
       }
     }
     logs.add(item);
-    logs.event_time(json::find_rfc3339(item, "id.time").value_or(0));
+    logs.event_time(item_ms.value_or(0));
   }
   if (overflow && dedupe_max_ > 0)
     ctx().warn("more than dedupe_max (" + std::to_string(dedupe_max_) +
