@@ -29,7 +29,7 @@
 #include "poller/app_runner.hpp"
 #include "poller/scheduler.hpp"
 #include "sink/sink.hpp"
-#include "state/postgres_state_store.hpp"
+#include "state/postgres_url.hpp"
 #include "state/sqlite_state_store.hpp"
 #include "state/state_store.hpp"
 #include "util/clock.hpp"
@@ -530,7 +530,8 @@ int cmd_state_migrate(const Args& a, const Config& cfg) {
                    r.app.c_str(), static_cast<long long>(r.holder_pid), r.holder_host.c_str());
       return 1;
     }
-  PostgresStateStore to(*a.to, cfg.dir, cfg.lease_time_ms);
+  auto store = open_postgres_store(*a.to, cfg.dir, cfg.lease_time_ms, 1);
+  StateStore& to = *store;
   to.import_rows(rows);
   size_t cursors = static_cast<size_t>(std::count_if(
       rows.begin(), rows.end(), [](const AppState& r) { return r.cursor.has_value(); }));

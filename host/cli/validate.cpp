@@ -7,9 +7,9 @@
 #include "config/secret_ref.hpp"
 #include "http/http_service.hpp"
 #include "log/log.hpp"
+#include "modules/modules.hpp"
 #include "plugin/app_instance.hpp"
 #include "plugin/auth_values.hpp"
-#include "sink/kafka_sink.hpp"
 #include "sink/network_sink.hpp"
 
 namespace siphon {
@@ -19,7 +19,7 @@ void validate_sinks(const Config& cfg, std::vector<std::string>& problems) {
     if (sink.type == "kafka") {
       std::string at = sink.file + ": sink " + sink.name + ": ";
       try {
-        for (std::string p : KafkaProducer::validate(kafka_settings(sink))) {
+        for (std::string p : kafka_module().validate(sink)) {
           // The producer names its settings; the config names its keys.
           if (p.rfind("bootstrap_servers: ", 0) == 0)
             p = "brokers" + p.substr(17);
@@ -31,6 +31,8 @@ void validate_sinks(const Config& cfg, std::vector<std::string>& problems) {
         // "sink NAME: field properties.X: why"
         std::string why = e.what();
         problems.push_back(sink.file + ": " + why);
+      } catch (const std::runtime_error& e) {
+        problems.push_back(at + e.what());  // the module is missing or unloadable
       }
       continue;
     }

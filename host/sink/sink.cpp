@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "log/log.hpp"
-#include "sink/kafka_sink.hpp"
+#include "modules/modules.hpp"
 #include "sink/network_sink.hpp"
 
 namespace siphon {
@@ -152,7 +152,15 @@ std::unique_ptr<Sink> make_sink(const SinkConfig& config, const HttpConfig& http
     return std::make_unique<FileSink>(config.name, config.path, config.sync);
   if (config.type == "http" || config.type == "splunk_hec" || config.type == "elasticsearch")
     return make_network_sink(config, http);
-  if (config.type == "kafka") return std::make_unique<KafkaSink>(config);
+  if (config.type == "kafka") {
+    const KafkaModule* module = nullptr;
+    try {
+      module = &kafka_module();
+    } catch (const std::runtime_error& e) {
+      throw SinkError("sink " + config.name + ": " + e.what());
+    }
+    return module->make_sink(config);
+  }
   return std::make_unique<StdoutSink>(config.name);
 }
 

@@ -7,16 +7,11 @@
 
 #include "config/config.hpp"
 #include "config/secret_ref.hpp"
-#include "state/postgres_state_store.hpp"
+#include "modules/modules.hpp"
+#include "state/postgres_url.hpp"
 #include "state/sqlite_state_store.hpp"
 
 namespace siphon {
-
-std::string this_host_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
 
 bool StateStore::holder_alive(const AppState& s, int64_t now) {
   // Shared stores judge by the database's clock, never this host's.
@@ -34,9 +29,20 @@ std::string StateStore::effective_status(const AppState& s, int64_t now) {
   return s.status;
 }
 
+std::unique_ptr<StateStore> open_postgres_store(const std::string& url, const std::string& base_dir,
+                                                int64_t lease_ms, size_t connections) {
+  const PostgresModule* module = nullptr;
+  try {
+    module = &postgres_module();
+  } catch (const std::runtime_error& e) {
+    throw StateError(e.what());
+  }
+  return module->open(url, base_dir, lease_ms, connections);
+}
+
 std::unique_ptr<StateStore> open_state_store(const std::string& spec, const std::string& base_dir,
                                              int64_t lease_ms) {
-  if (is_postgres_url(spec)) return std::make_unique<PostgresStateStore>(spec, base_dir, lease_ms);
+  if (is_postgres_url(spec)) return open_postgres_store(spec, base_dir, lease_ms, 1);
   if (spec.rfind("sqlite:", 0) == 0 && spec.size() > 7) {
     std::string path = spec.substr(7);
     if (path[0] != '/') path = base_dir + "/" + path;
@@ -49,8 +55,8 @@ std::unique_ptr<StateStore> open_state_store(const std::string& spec, const std:
 std::unique_ptr<StateStore> open_state_store(const Config& cfg) {
   if (!cfg.state_url.empty())
     // A connection per worker and one for the lease keeper.
-    return std::make_unique<PostgresStateStore>(cfg.state_url, cfg.dir, cfg.lease_time_ms,
-                                                static_cast<size_t>(cfg.workers) + 1);
+    return open_postgres_store(cfg.state_url, cfg.dir, cfg.lease_time_ms,
+                               static_cast<size_t>(cfg.workers) + 1);
   return std::make_unique<SqliteStateStore>(cfg.state_path);
 }
 

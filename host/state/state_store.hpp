@@ -101,6 +101,10 @@ class StateStore {
   static bool holder_alive(const AppState& s, int64_t now);
 };
 
+// Opens a PostgreSQL store (loading its module) with up to `connections`
+// connections. Throws StateError naming the URL without its password.
+std::unique_ptr<StateStore> open_postgres_store(const std::string& url, const std::string& base_dir,
+                                                int64_t lease_ms, size_t connections);
 // Opens the store the config names (state:). Throws StateError naming it.
 std::unique_ptr<StateStore> open_state_store(const Config& cfg);
 // Opens a store from a `state:` value (sqlite:PATH or postgresql://...),

@@ -47,7 +47,8 @@ for f in /usr/bin/siphon /lib/systemd/system/siphon.service /etc/siphon/siphon.y
   /etc/logrotate.d/siphon /usr/share/man/man1/siphon.1 \
   /usr/share/bash-completion/completions/siphon /usr/share/doc/siphon/examples/siphon.yaml \
   /usr/share/doc/siphon/examples/corp-duo.yaml \
-  /usr/lib/$triplet/siphon/plugins/siphon-box.so /usr/lib/$triplet/siphon/plugins/siphon-duo.so; do
+  /usr/lib/$triplet/siphon/plugins/siphon-box.so /usr/lib/$triplet/siphon/plugins/siphon-duo.so \
+  /usr/lib/$triplet/siphon/modules/siphon-postgres.so /usr/lib/$triplet/siphon/modules/siphon-kafka.so; do
   grep -qx "$f" "$work/files" || fail "siphon package lacks $f"
 done
 for f in /usr/include/siphon/plugin_api.h /usr/include/siphon/sdk.hpp \
@@ -61,7 +62,7 @@ if grep -q '^/usr/include' "$work/files"; then fail "SDK headers in the siphon p
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/siphon/siphon.yaml ||
   fail "/etc/siphon/siphon.yaml is not a conffile"
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in libc6 libpocofoundation libyaml-cpp libsystemd0 adduser; do
+for d in libc6 libpocofoundation libyaml-cpp libsystemd0 libpq5 librdkafka1 adduser; do
   grep -q "$d" <<<"$depends" || fail "Depends lacks $d: $depends"
 done
 mkdir "$work/x"
@@ -70,6 +71,14 @@ grep -q "^plugin_dirs: \[/usr/lib/$triplet/siphon/plugins\]" "$work/x/etc/siphon
   fail "packaged config: $(grep plugin_dirs "$work/x/etc/siphon/siphon.yaml")"
 "$work/x/usr/bin/siphon" --version | grep -qx "siphon $version (plugin ABI [0-9]*\.[0-9]*)" ||
   fail "extracted siphon --version: $("$work/x/usr/bin/siphon" --version)"
+# The extracted siphon loads its kafka module from the packaged tree: only
+# the module can judge librdkafka properties.
+mkdir "$work/no-plugins"
+printf 'plugin_dirs: [%s]\nsinks:\n  - name: k\n    type: kafka\n    brokers: 127.0.0.1:9\n    properties:\n      not.a.property: "1"\n' \
+  "$work/no-plugins" >"$work/kafka.yaml"
+out=$("$work/x/usr/bin/siphon" --config "$work/kafka.yaml" check 2>&1 || true)
+grep -q "field properties.not.a.property: not a librdkafka property" <<<"$out" ||
+  fail "extracted siphon did not load its kafka module: $out"
 echo "deb test: package contents as expected"
 
 if [ "$(id -u)" != 0 ]; then echo "deb test: not root, install skipped"; exit 77; fi
