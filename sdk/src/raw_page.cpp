@@ -104,6 +104,7 @@ struct RawPageHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, RawPageH
     if (i == std::string::npos) return;
     RawPage::Value& v = in_record ? page.fields_[(page.records_.size() - 1) * page.field_count_ + i]
                                   : page.members_[i];
+    if (v.set) return;  // a repeated member: the first counts, as in a DOM
     v.set = true;
     v.text = {page.values_.size(), text->size()};
     page.values_.append(*text);
@@ -192,13 +193,19 @@ RawPage::RawPage(const Response& resp, const Spec& spec, std::string_view what)
   if (const void* nul = std::memchr(body_.data(), '\0', body_.size()))
     detail::throw_not_json(resp, what, rapidjson::kParseErrorValueInvalid,
                            static_cast<size_t>(static_cast<const char*>(nul) - body_.data()));
-  rapidjson::StringStream in(resp.body.c_str());
+  // RapidJSON's UTF-8 check takes a multi-byte sequence's bytes without
+  // stopping at the terminating NUL: a body that is not pure ASCII is parsed
+  // from a copy with three more NULs, so that it never reads past the end.
+  const bool ascii = is_ascii(body_);
+  std::string padded;
+  if (!ascii) padded.append(body_).append(3, '\0');
+  rapidjson::StringStream in(ascii ? resp.body.c_str() : padded.c_str());
   RawPageHandler handler(*this, spec, in);
   rapidjson::Reader reader;
   constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult ok =
-      is_ascii(body_) ? reader.Parse<kFlags>(in, handler)
-                      : reader.Parse<kFlags | rapidjson::kParseValidateEncodingFlag>(in, handler);
+      ascii ? reader.Parse<kFlags>(in, handler)
+            : reader.Parse<kFlags | rapidjson::kParseValidateEncodingFlag>(in, handler);
   if (!ok) detail::throw_not_json(resp, what, ok.Code(), ok.Offset());
   const std::string where =
       std::string(what) + ": member " + (spec.records.empty() ? "(the document)" : spec.records);

@@ -123,6 +123,10 @@ TEST(RawPage, MissingOrWrongRecordsAndBadJsonAreErrorsNamingWhere) {
   EXPECT_NE(error_of("  ", spec("data", {})).find("has an empty body"), std::string::npos);
   EXPECT_NE(error_of("{\"data\":[{\"a\":\"\xff\"}]}", spec("data", {})).find("not valid JSON"),
             std::string::npos);
+  // A UTF-8 sequence cut short by the end of the body (found by fuzzing: the
+  // check read past the end).
+  EXPECT_NE(error_of("{\"data\":[],\"n\":\"x\xf1}", spec("data", {})).find("not valid JSON"),
+            std::string::npos);
   auto s = spec("data", {});
   s.records_optional = true;
   auto r = reply(R"({"other":1})");
