@@ -182,18 +182,24 @@ bool RecordWriter::append(std::string& out, std::string_view event, const std::s
   const size_t at = out.size();
   // The event is validated where it was copied to: `out` ends in a NUL, so
   // the parser can scan 16 bytes at a time (SSE2) and never runs past it.
+  // RapidJSON's UTF-8 check takes a multi-byte sequence's bytes without
+  // stopping at a NUL, so a non-ASCII event gets three more NULs while it is
+  // checked.
   out += event;
+  // Pure ASCII (most events) needs no UTF-8 validation, which costs as much
+  // as the parse itself.
+  const bool ascii = is_ascii(event);
+  if (!ascii) out.append(3, '\0');
   const char* begin = out.c_str() + at;
   rapidjson::StringStream ss(begin);
   rapidjson::Reader reader;
   TopLevel handler;
-  // Pure ASCII (most events) needs no UTF-8 validation, which costs as much
-  // as the parse itself.
   rapidjson::ParseResult ok =
-      is_ascii(event)
+      ascii
           ? reader.Parse<rapidjson::kParseStopWhenDoneFlag>(ss, handler)
           : reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
                 ss, handler);
+  if (!ascii) out.resize(out.size() - 3);
   if (!ok) {
     out.resize(mark);
     why = std::string("event is not valid JSON: ") + rapidjson::GetParseError_En(ok.Code()) +

@@ -8,6 +8,7 @@
 #include <siphon/auth_helpers.hpp>
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
+#include <siphon/raw_page.hpp>
 #include <siphon/time_format.hpp>
 #include <siphon/token_cache.hpp>
 #include <unordered_set>
@@ -19,6 +20,10 @@ constexpr char kEventsUrl[] = "https://api.box.com/2.0/events";
 constexpr char kWhere[] = "GET /2.0/events";
 constexpr int64_t kMaxLimit = 500;
 constexpr size_t kMaxRecentIds = 1000;
+// A page: {"entries":[events],"next_stream_position":..,"chunk_size":N}; an event's
+// event_id and created_at.
+const siphon::RawPage::Spec kPage{
+    "entries", {"event_id", "created_at"}, {"next_stream_position", "chunk_size"}};
 
 // A member of the key file by its dotted path; the error names the path only.
 std::string keyfile_member(const rapidjson::Value& root, const char* path,
@@ -87,34 +92,35 @@ class BoxAdminEvents : public siphon::App {
       return ctx().get(ctx().vendor_url(kEventsUrl), query, {{"Authorization", "Bearer " + token}});
     });
     siphon::check_response(resp, kWhere);
-    rapidjson::Document page = resp.json(kWhere);
-    const auto entries = siphon::json::get<siphon::json::Array>(page, "entries", kWhere);
-    const std::string next = siphon::json::text(page, "next_stream_position");
+    const siphon::RawPage page(resp, kPage, kWhere);
+    const std::string next(page.member(0).value_or(""));
     if (next.empty()) throw siphon::Error(std::string(kWhere) + ": no next_stream_position");
 
     siphon::Logs logs;
+    logs.reserve(resp.body.size(), page.size());
     std::unordered_set<std::string> delivered(recent_ids.begin(), recent_ids.end()), on_page;
     std::vector<std::string> page_ids;
-    for (const auto& entry : entries) {
-      if (!entry.IsObject()) continue;
-      if (auto id = siphon::json::find<std::string>(entry, "event_id")) {
-        const bool again_on_page = !on_page.insert(*id).second;
-        if (!again_on_page) page_ids.push_back(*id);
-        if (again_on_page || delivered.count(*id)) {  // Box repeats events across pages
+    for (size_t i = 0; i < page.size(); ++i) {
+      if (auto id = page.field(i, 0)) {
+        const bool again_on_page = !on_page.emplace(*id).second;
+        if (!again_on_page) page_ids.emplace_back(*id);
+        if (again_on_page ||
+            delivered.count(std::string(*id))) {  // Box repeats events across pages
           ++logs.duplicates_dropped;
           continue;
         }
       }
-      logs.add(entry);
-      logs.event_time(siphon::json::find_rfc3339(entry, "created_at").value_or(0));
+      logs.add(page.record(i));
+      logs.event_time(page.rfc3339(i, 1).value_or(0));
     }
-    if (!entries.empty()) {  // an empty page keeps the ids of the last one that had events
+    const size_t entries = page.size() + page.skipped();
+    if (entries > 0) {  // an empty page keeps the ids of the last one that had events
       if (page_ids.size() > kMaxRecentIds) page_ids.resize(kMaxRecentIds);
       recent_ids = std::move(page_ids);
     }
 
     logs.more_to_poll =
-        siphon::json::find<int64_t>(page, "chunk_size").value_or(entries.size()) > 0;
+        siphon::RawPage::to_integer(page.member(1)).value_or(static_cast<int64_t>(entries)) > 0;
     logs.next_cursor =
         siphon::json::object({{"stream_position", next}, {"recent_ids", recent_ids}});
     return logs;

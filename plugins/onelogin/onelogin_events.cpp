@@ -15,6 +15,7 @@
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
 #include <siphon/paging.hpp>
+#include <siphon/raw_page.hpp>
 #include <siphon/time_format.hpp>
 #include <siphon/token_cache.hpp>
 #include <siphon/window_cursor.hpp>
@@ -26,6 +27,8 @@ constexpr char kEventsPath[] = "/api/1/events";
 constexpr char kWhere[] = "GET /api/1/events";
 // Rate-limit pauses in a row before the run gives up until its next interval.
 constexpr int kMaxRateLimitPauses = 3;
+// A page: {"data":[events],"pagination":{"next_link":..}}; an event's id and created_at.
+const siphon::RawPage::Spec kPage{"data", {"id", "created_at"}, {"pagination.next_link"}};
 
 siphon::WindowFormat cursor_format() {
   siphon::WindowFormat f;
@@ -130,13 +133,15 @@ class OneLoginEvents : public siphon::App {
     }
     rate_limit_pauses_ = 0;
     siphon::check_response(resp, kWhere, {{401, 403}, "(the API credential or its scope)"});
-    rapidjson::Document page = resp.json(kWhere);
+    const siphon::RawPage page(resp, kPage, kWhere);
+    if (page.skipped() > 0)
+      throw siphon::Error("onelogin_events: an item of the page is not a JSON object");
 
     w.start_page();
-    for (const auto& event : siphon::json::get<siphon::json::Array>(page, "data", kWhere))
-      w.take(logs, event, siphon::json::text(event, "id"),
-             siphon::json::find_rfc3339(event, "created_at"));
-    w.set_page("next", siphon::paging::next_link(page, "pagination.next_link", url));
+    logs.reserve(resp.body.size(), page.size());
+    for (size_t i = 0; i < page.size(); ++i)
+      w.take(logs, page.record(i), page.text(i, 0), page.rfc3339(i, 1));
+    w.set_page("next", siphon::paging::next_link(page.member(0), "pagination.next_link", url));
     if (w.page("next").empty()) w.close(ctx());
     return w.done(logs);
   }

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <siphon/sdk.hpp>
 
+#include "response_errors.hpp"
+
 namespace siphon {
 
 std::string Response::header(std::string_view name) const {
@@ -22,10 +24,30 @@ std::optional<int64_t> Response::header_int(std::string_view name) const {
   return value;
 }
 
+namespace detail {
+
+std::string response_where(const Response& r, std::string_view what) {
+  return std::string(what) + ": response (HTTP " + std::to_string(r.status) + ")";
+}
+
+void check_not_empty(const Response& r, std::string_view what) {
+  if (r.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw Error(response_where(r, what) + " has an empty body where JSON was expected");
+}
+
+[[noreturn]] void throw_not_json(const Response& r, std::string_view what,
+                                 rapidjson::ParseErrorCode code, size_t offset) {
+  std::string type = r.header("Content-Type");
+  throw Error(response_where(r, what) + " is not valid JSON" +
+              (type.empty() ? std::string() : " (Content-Type " + type.substr(0, 60) + ")") + ": " +
+              rapidjson::GetParseError_En(code) + " at offset " + std::to_string(offset) + " of " +
+              std::to_string(r.body.size()) + " bytes");
+}
+
+}  // namespace detail
+
 rapidjson::Document Response::json(std::string_view what) const {
-  std::string where = std::string(what) + ": response (HTTP " + std::to_string(status) + ")";
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
-    throw Error(where + " has an empty body where JSON was expected");
+  detail::check_not_empty(*this, what);
   rapidjson::Document doc;
   // Full precision: numbers are re-serialised exactly as the vendor sent
   // them. A body without NUL bytes parses from the C string, which lets
@@ -35,14 +57,8 @@ rapidjson::Document Response::json(std::string_view what) const {
     doc.Parse<kFlags>(body.c_str());
   else
     doc.Parse<kFlags>(body.data(), body.size());
-  if (doc.HasParseError()) {
-    std::string type = header("Content-Type");
-    throw Error(where + " is not valid JSON" +
-                (type.empty() ? std::string() : " (Content-Type " + type.substr(0, 60) + ")") +
-                ": " + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                std::to_string(doc.GetErrorOffset()) + " of " + std::to_string(body.size()) +
-                " bytes");
-  }
+  if (doc.HasParseError())
+    detail::throw_not_json(*this, what, doc.GetParseError(), doc.GetErrorOffset());
   return doc;
 }
 

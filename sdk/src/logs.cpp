@@ -18,7 +18,9 @@ std::string to_json(const rapidjson::Value& value) {
 }
 
 void Logs::add(const rapidjson::Value& event) {
-  rapidjson::StringBuffer sb;
+  // One buffer per thread, kept: no allocation per event.
+  thread_local rapidjson::StringBuffer sb;
+  sb.Clear();
   rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
   event.Accept(writer);
   add(std::string_view(sb.GetString(), sb.GetSize()));

@@ -20,6 +20,12 @@ std::string next_link(const rapidjson::Value& body, std::string_view path,
   return checked(*next, current_url, path);
 }
 
+std::string next_link(std::optional<std::string_view> link, std::string_view path,
+                      std::string_view current_url) {
+  if (!link || link->empty()) return {};
+  return checked(*link, current_url, path);
+}
+
 std::string link_header(const Response& resp, std::string_view current_url) {
   std::string next = link_next(resp.header("Link"));
   if (next.empty()) return {};

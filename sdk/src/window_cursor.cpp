@@ -151,20 +151,31 @@ void WindowCursor::note(int64_t time, const std::string& id) {
   if (seen_set_.insert(id).second) seen_next_.push_back(id);
 }
 
-bool WindowCursor::take(Logs& logs, const rapidjson::Value& record, const std::string& id,
-                        std::optional<int64_t> time) {
-  if (!record.IsObject())
-    throw Error(format_.app_type + ": an item of the page is not a JSON object");
+template <class Add>
+bool WindowCursor::take_with(Logs& logs, const std::string& id, std::optional<int64_t> time,
+                             const Add& add) {
   if (!fresh(id)) {
     ++logs.duplicates_dropped;
     return false;
   }
-  logs.add(record);
+  add();
   if (time) {
     note(*time, id);
     logs.event_time(to_ms(*time));
   }
   return true;
+}
+
+bool WindowCursor::take(Logs& logs, const rapidjson::Value& record, const std::string& id,
+                        std::optional<int64_t> time) {
+  if (!record.IsObject())
+    throw Error(format_.app_type + ": an item of the page is not a JSON object");
+  return take_with(logs, id, time, [&] { logs.add(record); });
+}
+
+bool WindowCursor::take(Logs& logs, std::string_view record, const std::string& id,
+                        std::optional<int64_t> time) {
+  return take_with(logs, id, time, [&] { logs.add(record); });
 }
 
 void WindowCursor::close(Context& ctx) {

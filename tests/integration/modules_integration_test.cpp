@@ -33,7 +33,12 @@ TEST(Modules, AHostWithSqliteStateAndAFileSinkMapsNeitherLibpqNorLibrdkafka) {
   dir.write_config(siphon::testing::box_app_yaml("corp-box", box.base_url(), "    interval: 1s\n",
                                                  "      limit: \"50\"\n"));
   pid_t pid = dir.spawn({"run"}, "run");
-  ASSERT_TRUE(wait_until([&] { return dir.event_lines() >= 60; }, 30)) << dir.read("run.err");
+  const bool delivered = wait_until([&] { return dir.event_lines() >= 60; }, 30);
+  if (!delivered) {
+    ::kill(pid, SIGKILL);
+    wait_child(pid, 30);
+  }
+  ASSERT_TRUE(delivered) << dir.read("run.err");
   // Mapped while it runs, polling and delivering: the plugin, not the modules.
   EXPECT_NE(mapped(pid, "siphon-box.so"), "");
   EXPECT_EQ(mapped(pid, "libpq.so"), "");

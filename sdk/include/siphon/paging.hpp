@@ -32,6 +32,11 @@ namespace siphon::paging {
 std::string next_link(const rapidjson::Value& body, std::string_view path,
                       std::string_view current_url);
 
+// The same for a link already read (e.g. a RawPage member), named `path` in
+// errors.
+std::string next_link(std::optional<std::string_view> link, std::string_view path,
+                      std::string_view current_url);
+
 // The rel="next" target of the response's Link header, made absolute
 // against `current_url`; "" when there is none.
 std::string link_header(const Response& resp, std::string_view current_url);

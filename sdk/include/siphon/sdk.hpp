@@ -126,6 +126,12 @@ class Logs {
   void add(const rapidjson::Value& event);
   size_t size() const { return offsets_.size() - 1; }
   bool empty() const { return size() == 0; }
+  // Room for about `bytes` of event text in `events` events (e.g. a page's
+  // body size and record count), so that adding them does not reallocate.
+  void reserve(size_t bytes, size_t events) {
+    buffer_.reserve(buffer_.size() + bytes);
+    offsets_.reserve(offsets_.size() + events);
+  }
 
   std::string next_cursor;    // committed once the events are delivered
   bool more_to_poll = false;  // poll again in this run

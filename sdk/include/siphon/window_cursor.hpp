@@ -128,6 +128,9 @@ class WindowCursor {
   // siphon::Error when the record is not a JSON object.
   bool take(Logs& logs, const rapidjson::Value& record, const std::string& id,
             std::optional<int64_t> time);
+  // The same for a record given as its JSON object's text (RawPage::record).
+  bool take(Logs& logs, std::string_view record, const std::string& id,
+            std::optional<int64_t> time);
 
   // The window was read to its end: the bound moves (see above), the page
   // position is forgotten and the window closed. Warns through ctx when ids
@@ -144,6 +147,8 @@ class WindowCursor {
   const EdgeIds& edge() const { return edge_; }
 
  private:
+  template <class Add>
+  bool take_with(Logs& logs, const std::string& id, std::optional<int64_t> time, const Add& add);
   int64_t to_ms(int64_t t) const;
   std::optional<int64_t> read_time(const rapidjson::Value& doc, const std::string& key) const;
 

@@ -103,6 +103,18 @@ TEST_F(RecordTest, RefusesInvalidJson) {
   EXPECT_NE(refusal("{\"a\":\"\xff\"}").find("not valid JSON"), std::string::npos);
 }
 
+TEST_F(RecordTest, RefusesAUtf8SequenceCutShortAtTheEndOfTheEvent) {
+  // A lead byte asking for three more bytes where only the event's last
+  // characters follow: refused, and (under ASan) nothing read past the end.
+  EXPECT_NE(refusal("{\"a\":\"\xf1\"}").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(refusal("{\"a\":\"x\"}\xf1").find("trailing"), std::string::npos);
+  std::string out;
+  std::string why;
+  ASSERT_TRUE(writer_.append(out, "{\"a\":\"\xc3\xa9\"}", kAt, why)) << why;
+  EXPECT_EQ(out.back(), '\n');
+  EXPECT_NE(out.find("{\"a\":\"\xc3\xa9\"}"), std::string::npos);
+}
+
 TEST_F(RecordTest, RefusesTrailingGarbage) {
   EXPECT_NE(refusal("{} x").find("trailing"), std::string::npos);
   EXPECT_NE(refusal("{}{}").find("trailing"), std::string::npos);
