@@ -16,6 +16,16 @@ std::string Response::header(std::string_view name) const {
   return {};
 }
 
+std::string Response::joined_header(std::string_view name) const {
+  std::string out;
+  for (const auto& [k, v] : headers) {
+    if (k.size() != name.size() || strncasecmp(k.data(), name.data(), k.size()) != 0) continue;
+    if (!out.empty()) out += ", ";
+    out += v;
+  }
+  return out;
+}
+
 std::optional<int64_t> Response::header_int(std::string_view name) const {
   const std::string text = header(name);
   int64_t value = 0;

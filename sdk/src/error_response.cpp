@@ -25,12 +25,13 @@ std::string describe_error(const Response& resp) {
   auto body = json::parse(resp.body);
   if (!body || !(body->IsObject() || body->IsArray())) return out;
   const std::string code = first_of(*body, {"errors.0.code", "status.type", "error.status", "code",
-                                            "error", "Code", "0.errorCode"});
+                                            "error", "Code", "0.errorCode", "errorCode"});
   const std::string message =
       first_of(*body, {"errors.0.message", "status.message", "error.message", "message",
-                       "error_description", "Message", "0.message"});
-  const std::string detail =
-      first_of(*body, {"message_detail", "errors.0.detail", "error.errors.0.reason"});
+                       "error_description", "Message", "0.message", "errorSummary"});
+  const std::string detail = first_of(
+      *body,
+      {"message_detail", "errors.0.detail", "error.errors.0.reason", "errorCauses.0.errorSummary"});
   if (!code.empty()) out += " " + code;
   if (!message.empty() && message != code) out += ": " + message;
   if (!detail.empty() && detail != message) out += " (" + detail + ")";

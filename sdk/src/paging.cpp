@@ -26,9 +26,10 @@ std::string next_link(std::optional<std::string_view> link, std::string_view pat
   return checked(*link, current_url, path);
 }
 
-std::string link_header(const Response& resp, std::string_view current_url) {
-  std::string next = link_next(resp.header("Link"));
+std::string link_header(const Response& resp, std::string_view current_url, bool may_repeat) {
+  std::string next = link_next(resp.joined_header("Link"));
   if (next.empty()) return {};
+  if (may_repeat) return next_page_url(next, current_url);
   return checked(next, current_url, "the Link header's next");
 }
 

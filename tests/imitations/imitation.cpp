@@ -45,7 +45,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     bool truncate = false;
     owner_.serve(req, reply, truncate);
     out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-    for (const auto& [k, v] : reply.headers) out.set(k, v);
+    for (const auto& [k, v] : reply.headers) out.add(k, v);  // a repeated name is sent repeated
     out.setContentType(reply.content_type);
     out.setContentLength(static_cast<std::streamsize>(reply.body.size()));
     if (truncate) {
@@ -204,7 +204,11 @@ void Imitation::serve(const Request& request, Reply& reply, bool& truncate) {
   }
   handle(request, reply);
   if (fault)
-    for (const auto& h : fault->headers) reply.headers.push_back(h);
+    for (const auto& h : fault->headers) {  // replaces the handler's header of that name
+      std::erase_if(reply.headers,
+                    [&](const auto& own) { return Poco::icompare(own.first, h.first) == 0; });
+      reply.headers.push_back(h);
+    }
   truncate = fault && fault->truncate;
 }
 

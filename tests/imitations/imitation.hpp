@@ -44,7 +44,7 @@ struct Request {
 
 struct Reply {
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;  // a name given twice is sent twice
   std::string content_type = "application/json";
   std::string body;
 };

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace siphon::imitation {
 
@@ -22,6 +23,7 @@ struct HttpAnswer {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> headers;
+  std::vector<std::pair<std::string, std::string>> header_lines;  // every header, repeats kept
 
   // A header's value, or "".
   std::string header(const std::string& name) const {
@@ -51,7 +53,10 @@ inline HttpAnswer http_send(uint16_t port, const std::string& method, const std:
   HttpAnswer out;
   Poco::StreamCopier::copyToString(session.receiveResponse(response), out.body);
   out.status = response.getStatus();
-  for (const auto& [k, v] : response) out.headers[k] = v;
+  for (const auto& [k, v] : response) {
+    out.headers[k] = v;
+    out.header_lines.emplace_back(k, v);
+  }
   return out;
 }
 

@@ -1,4 +1,4 @@
-// siphon-imitation: serves the local Box and Duo imitations on 127.0.0.1 for
+// siphon-imitation: serves the local Box, Duo and Okta imitations on 127.0.0.1 for
 // the Quick-start demo, writes a ready-to-run siphon.yaml (with generated
 // credentials under secrets/, mode 0600) into a work folder, and keeps adding
 // a few events every few seconds until SIGINT/SIGTERM.
@@ -16,10 +16,12 @@
 
 #include "box_imitation.hpp"
 #include "duo_imitation.hpp"
+#include "okta_imitation.hpp"
 
 namespace fs = std::filesystem;
 using siphon::imitation::BoxImitation;
 using siphon::imitation::DuoImitation;
+using siphon::imitation::OktaImitation;
 
 namespace {
 
@@ -40,11 +42,12 @@ std::string random_of(const char* alphabet, size_t n) {
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: siphon-imitation --workdir DIR --plugin-dir DIR [--events N]\n"
-               "                        [--trickle-seconds S] [--box-port P] [--duo-port P]\n"
-               "Serves local Box and Duo API imitations on 127.0.0.1, writes DIR/siphon.yaml\n"
-               "for them, and adds a few events every S seconds (default 2) until stopped.\n");
+  std::fprintf(
+      stderr,
+      "usage: siphon-imitation --workdir DIR --plugin-dir DIR [--events N]\n"
+      "                        [--trickle-seconds S] [--box-port P] [--duo-port P]\n"
+      "Serves local Box, Duo and Okta API imitations on 127.0.0.1, writes DIR/siphon.yaml\n"
+      "for them, and adds a few events every S seconds (default 2) until stopped.\n");
   return 2;
 }
 
@@ -94,10 +97,16 @@ int main(int argc, char** argv) {
   duo.add_admin_events(events / 3, (now / 1000) - 3600, 1);
   duo.start(duo_port);
 
+  const std::string okta_token = OktaImitation::make_token();
+  OktaImitation okta(okta_token);
+  okta.add_events(events, now - 3600 * 1000, 3600 * 1000 / std::max(events, 1));
+  okta.start();
+
   fs::path dir = fs::absolute(workdir);
   write_secret(dir / "secrets" / "box.json", keyfile.json);
   write_secret(dir / "secrets" / "duo.ikey", ikey);
   write_secret(dir / "secrets" / "duo.skey", skey);
+  write_secret(dir / "secrets" / "okta.token", okta_token);
   std::ofstream cfg(dir / "siphon.yaml", std::ios::trunc);
   cfg << "# Written by siphon-imitation for the demo: every app points at the local\n"
          "# imitations through options.base_url.\n"
@@ -136,10 +145,19 @@ int main(int argc, char** argv) {
          "      secret_key: ${file:secrets/duo.skey}\n"
          "    options:\n"
       << "      base_url: " << duo.base_url() << "\n"
-      << "      poll_pause_seconds: \"0\"\n";
+      << "      poll_pause_seconds: \"0\"\n"
+      << "  - name: demo-okta\n"
+         "    type: okta_system_log\n"
+         "    interval: 5s\n"
+         "    auth:\n"
+         "      api_token: ${file:secrets/okta.token}\n"
+         "    options:\n"
+         "      org_url: https://acme.okta.com\n"
+      << "      base_url: " << okta.base_url() << "\n";
   cfg.close();
-  std::printf("siphon-imitation: box on %s, duo on %s; config %s\n", box.base_url().c_str(),
-              duo.base_url().c_str(), (dir / "siphon.yaml").c_str());
+  std::printf("siphon-imitation: box on %s, duo on %s, okta on %s; config %s\n",
+              box.base_url().c_str(), duo.base_url().c_str(), okta.base_url().c_str(),
+              (dir / "siphon.yaml").c_str());
   std::fflush(stdout);
 
   while (!g_stop) {
@@ -149,10 +167,12 @@ int main(int argc, char** argv) {
     box.add_events(2, t);
     duo.add_auth_events(3, t, 100);
     duo.add_admin_events(1, t / 1000, 1);
+    okta.add_events(2, t, 100);
   }
   box.stop();
   duo.stop();
-  std::printf("siphon-imitation: stopped (box answered %zu requests, duo %zu)\n", box.requests(),
-              duo.requests());
+  okta.stop();
+  std::printf("siphon-imitation: stopped (box answered %zu requests, duo %zu, okta %zu)\n",
+              box.requests(), duo.requests(), okta.requests());
   return 0;
 }

@@ -13,8 +13,8 @@
 //
 // describe_error() reads the shapes vendors use for errors, in this order,
 // taking the first code and the first message found, and a detail
-// (message_detail, errors[0].detail, Google's error.errors[0].reason) when
-// there is one:
+// (message_detail, errors[0].detail, Google's error.errors[0].reason, Okta's
+// errorCauses[0].errorSummary) when there is one:
 //   {"errors":[{"code":..,"message":..}]}          Intercom, GitHub
 //   {"status":{"type":..,"message":..}}            OneLogin
 //   {"error":{"status":..,"message":..}}           Google
@@ -22,6 +22,8 @@
 //   {"error":"..","error_description":".."}        OAuth 2.0 token endpoints
 //   {"Code":..,"Message":..}                       Alibaba Cloud
 //   [{"errorCode":..,"message":..}]                Salesforce
+//   {"errorCode":..,"errorSummary":..,
+//    "errorCauses":[{"errorSummary":..}]}          Okta
 // Each part is cut to 200 characters. Vendor error bodies carry no
 // credentials; a plugin whose vendor echoes one must not use this text.
 //

@@ -37,9 +37,14 @@ std::string next_link(const rapidjson::Value& body, std::string_view path,
 std::string next_link(std::optional<std::string_view> link, std::string_view path,
                       std::string_view current_url);
 
-// The rel="next" target of the response's Link header, made absolute
-// against `current_url`; "" when there is none.
-std::string link_header(const Response& resp, std::string_view current_url);
+// The rel="next" target of the response's Link headers (several, or one
+// comma-joined), made absolute against `current_url`; "" when there is none.
+// `may_repeat`: a next link equal to `current_url` is returned rather than
+// refused, for APIs that poll (Okta's System Log answers a page that is not
+// full with a next link that may be the current URL; the caller stops paging
+// there and keeps the link as its cursor).
+std::string link_header(const Response& resp, std::string_view current_url,
+                        bool may_repeat = false);
 
 // The token at `path` of the body ("" when null, empty or absent). Throws
 // when it equals `current_token` (not empty): the vendor returned the same

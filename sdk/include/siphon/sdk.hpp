@@ -102,6 +102,10 @@ struct Response {
   bool ok() const { return status >= 200 && status < 300; }
   // First header with this name (case-insensitive), or "".
   std::string header(std::string_view name) const;
+  // Every header with this name, in order, joined by ", " (RFC 9110 5.3: a
+  // list-valued field such as Link may come as several headers or as one
+  // comma-joined header; both read the same this way), or "".
+  std::string joined_header(std::string_view name) const;
   // That header as a whole number, or std::nullopt when absent or not one.
   std::optional<int64_t> header_int(std::string_view name) const;
   // Parses the body as JSON; throws siphon::Error naming `what` (e.g. the

@@ -33,6 +33,14 @@ TEST(ErrorResponse, DescribesTheCommonVendorShapes) {
             "HTTP 404 NotFound: no such");
   EXPECT_EQ(describe_error(reply(401, R"([{"errorCode":"INVALID_SESSION_ID","message":"x"}])")),
             "HTTP 401 INVALID_SESSION_ID: x");
+  EXPECT_EQ(describe_error(reply(401, R"({"errorCode":"E0000011","errorSummary":"Invalid token )"
+                                      R"(provided","errorLink":"E0000011","errorId":"oae1",)"
+                                      R"("errorCauses":[]})")),
+            "HTTP 401 E0000011: Invalid token provided");
+  EXPECT_EQ(describe_error(reply(400, R"({"errorCode":"E0000001","errorSummary":"Api )"
+                                      R"(validation failed: since","errorCauses":[{"errorSummary":)"
+                                      R"("since: The date is not valid"}]})")),
+            "HTTP 400 E0000001: Api validation failed: since (since: The date is not valid)");
   EXPECT_EQ(describe_error(reply(502, "<html>bad gateway</html>")), "HTTP 502");
   EXPECT_EQ(describe_error(reply(400, R"({"stat":"FAIL","code":40002,"message":"Invalid request",)"
                                       R"("message_detail":"mintime"})")),

@@ -35,6 +35,40 @@ TEST(Paging, NextLinkFromTheLinkHeader) {
   EXPECT_EQ(paging::link_header(Response{}, "https://api.example.com/logs"), "");
 }
 
+// Okta sends self and next as separate Link headers or as one comma-joined
+// header; the host passes repeated headers on as they came.
+TEST(Paging, NextLinkFromSeveralLinkHeadersOrOneJoined) {
+  const std::string current = "https://acme.okta.com/api/v1/logs?since=x";
+  const std::string self = R"(<https://acme.okta.com/api/v1/logs?since=x>; rel="self")";
+  const std::string next = R"(<https://acme.okta.com/api/v1/logs?after=17_1>; rel="next")";
+  Response several;
+  several.headers = {{"Link", self}, {"X-Rate-Limit-Remaining", "5"}, {"link", next}};
+  EXPECT_EQ(several.header("Link"), self);
+  EXPECT_EQ(several.joined_header("LINK"), self + ", " + next);
+  EXPECT_EQ(paging::link_header(several, current), "https://acme.okta.com/api/v1/logs?after=17_1");
+  Response joined;
+  joined.headers = {{"Link", self + ", " + next}};
+  EXPECT_EQ(paging::link_header(joined, current), "https://acme.okta.com/api/v1/logs?after=17_1");
+  Response next_first;
+  next_first.headers = {{"Link", next}, {"Link", self}};
+  EXPECT_EQ(paging::link_header(next_first, current),
+            "https://acme.okta.com/api/v1/logs?after=17_1");
+  EXPECT_EQ(Response{}.joined_header("Link"), "");
+}
+
+// A polling API may answer a short page with a next link equal to the
+// current URL: refused by default (a loop), returned when the caller allows it.
+TEST(Paging, ALinkHeaderRepeatingTheCurrentUrlOnlyWhenAllowed) {
+  const std::string current = "https://acme.okta.com/api/v1/logs?after=17_1";
+  Response r;
+  r.headers = {{"Link", "<" + current + R"(>; rel="self")"},
+               {"Link", "<" + current + R"(>; rel="next")"}};
+  EXPECT_THROW(paging::link_header(r, current), Error);
+  EXPECT_EQ(paging::link_header(r, current, true), current);
+  r.headers = {{"Link", R"(<https://evil.example.org/api/v1/logs?after=1>; rel="next")"}};
+  EXPECT_THROW(paging::link_header(r, current, true), Error) << "the origin is checked still";
+}
+
 TEST(Paging, HeadersAsWholeNumbers) {
   Response r;
   r.headers = {{"X-RateLimit-Reset", "42"}, {"X-Bad", "4x"}};
