@@ -22,6 +22,15 @@ namespace {
 
 bool retryable_status(int status) { return status == 429 || (status >= 500 && status <= 599); }
 
+// 429 and 5xx, and a 403 that is a rate limit rather than a refusal: one
+// carrying Retry-After, or rate-limit headers saying none remain (GitHub
+// answers its primary and secondary limits with either status).
+bool retryable(const HttpResponse& r, int64_t now) {
+  if (retryable_status(r.status)) return true;
+  return r.status == 403 &&
+         (find_header(r.headers, {"Retry-After"}) || rate_limit_reset_ms(r.headers, now) >= 0);
+}
+
 std::string header_value(const HttpResponse& r, const char* name) {
   const std::string* v = find_header(r.headers, {name});
   return v ? *v : std::string();
@@ -319,7 +328,7 @@ siphon_status HttpService::send_with_retries(const Origin& origin, const HttpReq
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (fatal) return SIPHON_ERROR;
     int64_t reset_wait = got ? budgets_.observe(policy, response.headers, now_ms()) : 0;
-    if (got && !retryable_status(response.status)) return SIPHON_OK;
+    if (got && !retryable(response, now_ms())) return SIPHON_OK;
     if (got) response.error = "HTTP " + std::to_string(response.status);
     if (attempt >= config_.max_retries) {
       response.error += " (gave up after " + std::to_string(attempt + 1) + " attempts)";

@@ -1,8 +1,9 @@
 // The HTTP service every plugin reaches the network through: one shared
 // session pool, TLS verified against the system store (or http.ca_file),
 // connect/read timeouts, a cap on response size, plain http only to loopback,
-// retries with exponential backoff and jitter on connection errors, 429 and
-// 5xx honouring Retry-After and the vendors' rate-limit headers, request
+// retries with exponential backoff and jitter on connection errors, 429,
+// 5xx and rate-limit 403s (with Retry-After or no requests remaining),
+// honouring Retry-After and the vendors' rate-limit headers, request
 // budgets shared per credential, a run deadline no wait goes past, and
 // redirects followed only within the request's origin. Thread-safe.
 #ifndef SIPHON_HOST_HTTP_HTTP_SERVICE_HPP
@@ -42,7 +43,7 @@ class HttpService {
   explicit HttpService(const HttpConfig& config);
 
   // Sends with retries. SIPHON_OK: a response (any status but a retried-out
-  // 429/5xx). SIPHON_RETRY_LATER: still 429/5xx/unreachable after the retries.
+  // 429/5xx/rate-limit 403). SIPHON_RETRY_LATER: still 429/5xx/unreachable after the retries.
   // SIPHON_ERROR: a request that cannot succeed (bad URL, http to a remote host,
   // oversized response, a redirect off the origin). `stop` cuts waits short;
   // `policy` (optional) names the credential's budget and the run deadline.

@@ -1,4 +1,4 @@
-// siphon-imitation: serves the local Box, Duo and Okta imitations on 127.0.0.1 for
+// siphon-imitation: serves the local Box, Duo, Okta and GitHub imitations on 127.0.0.1 for
 // the Quick-start demo, writes a ready-to-run siphon.yaml (with generated
 // credentials under secrets/, mode 0600) into a work folder, and keeps adding
 // a few events every few seconds until SIGINT/SIGTERM.
@@ -16,11 +16,13 @@
 
 #include "box_imitation.hpp"
 #include "duo_imitation.hpp"
+#include "github_imitation.hpp"
 #include "okta_imitation.hpp"
 
 namespace fs = std::filesystem;
 using siphon::imitation::BoxImitation;
 using siphon::imitation::DuoImitation;
+using siphon::imitation::GithubImitation;
 using siphon::imitation::OktaImitation;
 
 namespace {
@@ -46,7 +48,7 @@ int usage() {
       stderr,
       "usage: siphon-imitation --workdir DIR --plugin-dir DIR [--events N]\n"
       "                        [--trickle-seconds S] [--box-port P] [--duo-port P]\n"
-      "Serves local Box, Duo and Okta API imitations on 127.0.0.1, writes DIR/siphon.yaml\n"
+      "Serves local Box, Duo, Okta and GitHub API imitations on 127.0.0.1, writes DIR/siphon.yaml\n"
       "for them, and adds a few events every S seconds (default 2) until stopped.\n");
   return 2;
 }
@@ -102,11 +104,17 @@ int main(int argc, char** argv) {
   okta.add_events(events, now - 3600 * 1000, 3600 * 1000 / std::max(events, 1));
   okta.start();
 
+  const std::string gh_token = GithubImitation::make_token();
+  GithubImitation github(gh_token, "demo-org");
+  github.add_events(events, now - 3600 * 1000, 3600 * 1000 / std::max(events, 1));
+  github.start();
+
   fs::path dir = fs::absolute(workdir);
   write_secret(dir / "secrets" / "box.json", keyfile.json);
   write_secret(dir / "secrets" / "duo.ikey", ikey);
   write_secret(dir / "secrets" / "duo.skey", skey);
   write_secret(dir / "secrets" / "okta.token", okta_token);
+  write_secret(dir / "secrets" / "github.token", gh_token);
   std::ofstream cfg(dir / "siphon.yaml", std::ios::trunc);
   cfg << "# Written by siphon-imitation for the demo: every app points at the local\n"
          "# imitations through options.base_url.\n"
@@ -153,11 +161,20 @@ int main(int argc, char** argv) {
          "      api_token: ${file:secrets/okta.token}\n"
          "    options:\n"
          "      org_url: https://acme.okta.com\n"
-      << "      base_url: " << okta.base_url() << "\n";
+      << "      base_url: " << okta.base_url() << "\n"
+      << "  - name: demo-github\n"
+         "    type: github_audit_log\n"
+         "    interval: 5s\n"
+         "    auth:\n"
+         "      token: ${file:secrets/github.token}\n"
+         "      org: demo-org\n"
+         "    options:\n"
+      << "      base_url: " << github.base_url() << "\n"
+      << "      delay_seconds: \"2\"\n";
   cfg.close();
-  std::printf("siphon-imitation: box on %s, duo on %s, okta on %s; config %s\n",
+  std::printf("siphon-imitation: box on %s, duo on %s, okta on %s, github on %s; config %s\n",
               box.base_url().c_str(), duo.base_url().c_str(), okta.base_url().c_str(),
-              (dir / "siphon.yaml").c_str());
+              github.base_url().c_str(), (dir / "siphon.yaml").c_str());
   std::fflush(stdout);
 
   while (!g_stop) {
@@ -168,11 +185,14 @@ int main(int argc, char** argv) {
     duo.add_auth_events(3, t, 100);
     duo.add_admin_events(1, t / 1000, 1);
     okta.add_events(2, t, 100);
+    github.add_events(2, t, 100);
   }
   box.stop();
   duo.stop();
   okta.stop();
-  std::printf("siphon-imitation: stopped (box answered %zu requests, duo %zu, okta %zu)\n",
-              box.requests(), duo.requests(), okta.requests());
+  github.stop();
+  std::printf(
+      "siphon-imitation: stopped (box answered %zu requests, duo %zu, okta %zu, github %zu)\n",
+      box.requests(), duo.requests(), okta.requests(), github.requests());
   return 0;
 }

@@ -1,7 +1,7 @@
 // The HTTP service against a loopback imitation: requests arrive as sent,
-// sessions are reused, 429/5xx are retried honouring Retry-After within
-// bounds, and broken or oversized responses and plain http to remote hosts
-// are errors.
+// sessions are reused, 429/5xx (and 403s that are rate limits) are retried
+// honouring Retry-After within bounds, and broken or oversized responses and
+// plain http to remote hosts are errors.
 #include "http/http_service.hpp"
 
 #include <Poco/DeflatingStream.h>
@@ -420,6 +420,68 @@ TEST_F(HttpServiceTest, TooManyRequestsWithAResetHeaderWaitsForTheReset) {
   ASSERT_EQ(get(http, "/limited", response), SIPHON_OK) << response.error;
   EXPECT_GE(elapsed_ms(start), 900);
   EXPECT_EQ(response.attempts, 2);
+}
+
+// GitHub answers a rate limit with 403 as well as 429: a 403 carrying
+// Retry-After, or rate-limit headers saying none remain, is waited out.
+TEST_F(HttpServiceTest, ForbiddenWithRetryAfterIsWaitedOutAndRetried) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.status = 403;
+  f.retry_after = "1";
+  f.body = R"({"message":"You have exceeded a secondary rate limit."})";
+  server_.inject(f);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/secondary", response), SIPHON_OK) << response.error;
+  EXPECT_GE(elapsed_ms(start), 950);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2);
+}
+
+TEST_F(HttpServiceTest, ForbiddenWithNoRequestsRemainingWaitsForTheReset) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.status = 403;
+  f.headers = {{"x-ratelimit-remaining", "0"},
+               {"x-ratelimit-reset", std::to_string(now_ms() / 1000 + 2)}};
+  server_.inject(f);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/primary", response), SIPHON_OK) << response.error;
+  EXPECT_GE(elapsed_ms(start), 900);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2);
+}
+
+TEST_F(HttpServiceTest, PlainForbiddenIsReturnedWithoutRetrying) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.status = 403;
+  f.headers = {{"x-ratelimit-remaining", "17"},
+               {"x-ratelimit-reset", std::to_string(now_ms() / 1000 + 60)}};
+  f.body = R"({"message":"Resource not accessible by personal access token"})";
+  server_.inject(f);
+  HttpResponse response;
+  ASSERT_EQ(get(http, "/refused", response), SIPHON_OK) << response.error;
+  EXPECT_EQ(response.status, 403);
+  EXPECT_EQ(response.attempts, 1);
+  EXPECT_EQ(server_.requests("/refused"), 1u);
+}
+
+TEST_F(HttpServiceTest, ForbiddenRateLimitBeyondTheMaximumWaitEndsAsRetryLater) {
+  HttpService http(quick_retries());
+  imitation::Fault f;
+  f.status = 403;
+  f.headers = {{"X-RateLimit-Remaining", "0"},
+               {"X-RateLimit-Reset", std::to_string(now_ms() / 1000 + 600)}};
+  server_.inject(f);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  EXPECT_EQ(get(http, "/exhausted", response), SIPHON_RETRY_LATER);
+  EXPECT_LT(elapsed_ms(start), 1000);
+  EXPECT_EQ(server_.requests("/exhausted"), 1u);
+  EXPECT_NE(response.error.find("403"), std::string::npos) << response.error;
 }
 
 TEST_F(HttpServiceTest, SteadyRateIsSharedByAppsOfOneCredential) {
