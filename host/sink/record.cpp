@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <siphon/json.hpp>
 #include <stdexcept>
 
 namespace siphon {
@@ -37,20 +38,6 @@ struct TopLevel : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevel> {
     return true;
   }
 };
-
-// Eight bytes at a time: no byte has its top bit set.
-bool is_ascii(std::string_view text) {
-  const char* p = text.data();
-  size_t n = text.size();
-  uint64_t any = 0;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word = 0;
-    std::memcpy(&word, p, 8);
-    any |= word;
-  }
-  for (; n > 0; ++p, --n) any |= static_cast<unsigned char>(*p);
-  return (any & 0x8080808080808080ULL) == 0;
-}
 
 }  // namespace
 
@@ -188,7 +175,7 @@ bool RecordWriter::append(std::string& out, std::string_view event, const std::s
   out += event;
   // Pure ASCII (most events) needs no UTF-8 validation, which costs as much
   // as the parse itself.
-  const bool ascii = is_ascii(event);
+  const bool ascii = json::is_ascii(event);
   if (!ascii) out.append(3, '\0');
   const char* begin = out.c_str() + at;
   rapidjson::StringStream ss(begin);

@@ -2,6 +2,7 @@
 #include <rapidjson/writer.h>
 
 #include <charconv>
+#include <cstring>
 #include <siphon/json.hpp>
 #include <siphon/sdk.hpp>
 #include <siphon/time_format.hpp>
@@ -153,6 +154,19 @@ std::string object(const std::vector<Member>& members) {
   }
   w.EndObject();
   return {sb.GetString(), sb.GetSize()};
+}
+
+bool is_ascii(std::string_view text) {
+  const char* p = text.data();
+  size_t n = text.size();
+  uint64_t any = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, p, 8);
+    any |= word;
+  }
+  for (; n > 0; ++p, --n) any |= static_cast<unsigned char>(*p);
+  return (any & 0x8080808080808080ULL) == 0;
 }
 
 }  // namespace siphon::json

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <siphon/json.hpp>
 #include <siphon/raw_page.hpp>
 #include <siphon/time_format.hpp>
 
@@ -13,20 +14,6 @@
 namespace siphon {
 
 namespace {
-
-// Eight bytes at a time: no byte has its top bit set.
-bool is_ascii(std::string_view text) {
-  const char* p = text.data();
-  size_t n = text.size();
-  uint64_t any = 0;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word = 0;
-    std::memcpy(&word, p, 8);
-    any |= word;
-  }
-  for (; n > 0; ++p, --n) any |= static_cast<unsigned char>(*p);
-  return (any & 0x8080808080808080ULL) == 0;
-}
 
 size_t index_of(const std::vector<std::string>& paths, std::string_view path) {
   auto it = std::find(paths.begin(), paths.end(), path);
@@ -196,7 +183,7 @@ RawPage::RawPage(const Response& resp, const Spec& spec, std::string_view what)
   // RapidJSON's UTF-8 check takes a multi-byte sequence's bytes without
   // stopping at the terminating NUL: a body that is not pure ASCII is parsed
   // from a copy with three more NULs, so that it never reads past the end.
-  const bool ascii = is_ascii(body_);
+  const bool ascii = json::is_ascii(body_);
   std::string padded;
   if (!ascii) padded.append(body_).append(3, '\0');
   rapidjson::StringStream in(ascii ? resp.body.c_str() : padded.c_str());

@@ -125,6 +125,10 @@ std::string text(const rapidjson::Value& value, std::string_view path);
 // bodies that are only sometimes JSON, such as error replies.
 std::optional<rapidjson::Document> parse(std::string_view text);
 
+// True when no byte of `text` is outside 7-bit ASCII (such text needs no
+// UTF-8 validation). Eight bytes at a time.
+bool is_ascii(std::string_view text);
+
 // The strings of the array at `path` (other items are passed over); empty
 // when there is no such array.
 std::vector<std::string> strings(const rapidjson::Value& value, std::string_view path);
