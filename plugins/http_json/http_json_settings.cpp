@@ -73,8 +73,10 @@ bool is_header_name(const std::string& name) {
   return true;
 }
 
+// localhost, [::1] or a literal 127.x.x.x (not a name such as 127.example.com).
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  return host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos;
 }
 
 bool full_match(const std::string& regex, const std::string& value) {
@@ -172,9 +174,9 @@ void read_paging(const Context& ctx, Settings& s) {
   if (s.paging == Paging::kNextToken && s.token_field.empty())
     fail("paging.token_field",
          "required with paging next_token: the dotted path of the next page's token");
-  s.page_size = whole_number(ctx, "paging.page_size", 0, counted ? 1 : 0, 100000);
   if (counted && ctx.option("paging.page_size").empty())
     fail("paging.page_size", "required with paging offset or page: records a full page holds");
+  s.page_size = whole_number(ctx, "paging.page_size", 0, counted ? 1 : 0, 100000);
   s.first_page = whole_number(ctx, "paging.first_page", 1, 0, 1);
 }
 
