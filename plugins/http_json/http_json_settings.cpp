@@ -50,7 +50,7 @@ bool is_dotted_path(const std::string& path) {
   return path.find("..") == std::string::npos;
 }
 
-// A dotted path option ("" when unset); `required` names why it is needed.
+// A dotted path option, or "" when unset.
 std::string path_option(const Context& ctx, const std::string& option) {
   const std::string value = ctx.option(option);
   if (!value.empty() && !is_dotted_path(value))
