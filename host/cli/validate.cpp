@@ -122,9 +122,7 @@ void validate_apps(const Config& cfg, const PluginRegistry& registry,
         }
         continue;
       }
-      bool known = false;
-      for (const auto& o : type->options) known = known || o.name == key;
-      if (!known)
+      if (!declares_option(*type, key))
         problems.push_back(at + "field options." + key + ": not an option of " + app.type);
     }
     if (ok && call_plugins) {

@@ -384,6 +384,17 @@ const std::vector<OptionInfo>& host_options() {
   return kOptions;
 }
 
+bool declares_option(const AppTypeInfo& type, const std::string& name) {
+  for (const auto& o : type.options) {
+    if (o.name == name) return true;
+    const size_t n = o.name.size();
+    if (n >= 2 && o.name.compare(n - 2, 2, ".*") == 0 && name.size() > n - 1 &&
+        name.compare(0, n - 1, o.name, 0, n - 1) == 0)
+      return true;
+  }
+  return false;
+}
+
 bool is_host_option(const std::string& name) {
   for (const auto& o : host_options())
     if (o.name == name) return true;

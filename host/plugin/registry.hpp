@@ -53,6 +53,11 @@ struct AppTypeInfo {
   const PluginInfo* plugin = nullptr;
 };
 
+// True when `type` declares the option `name`: by that name, or through a
+// family ("header.*" declares header.X-Api-Key: a declared name ending in
+// ".*" stands for its prefix followed by at least one character).
+bool declares_option(const AppTypeInfo& type, const std::string& name);
+
 // The bytes of a plugin file that were checked and loaded: a sealed
 // in-memory copy, or (when no copy can be made, e.g. under a small
 // RLIMIT_FSIZE) a descriptor of the file opened for the checks.

@@ -110,6 +110,14 @@ int64_t Context::option_int(const std::string& name, int64_t fallback) const {
   return value;
 }
 
+Params Context::options_with_prefix(std::string_view prefix) const {
+  Params out;
+  for (auto it = options_.lower_bound(std::string(prefix));
+       it != options_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    out.emplace_back(it->first.substr(prefix.size()), it->second);
+  return out;
+}
+
 std::string Context::vendor_url(std::string_view url) const {
   auto it = options_.find("base_url");
   if (it == options_.end() || it->second.empty()) return std::string(url);

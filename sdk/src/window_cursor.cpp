@@ -45,6 +45,7 @@ void WindowCursor::load(const std::string& text, int64_t start) {
     edge_.restore_newest(*newest, json::strings(*doc, format_.newest_ids));
   if (format_.advance_to_end) seen_next_ = json::strings(*doc, format_.seen_next);
   seen_set_.insert(seen_next_.begin(), seen_next_.end());
+  seen_next_set_ = {seen_next_.begin(), seen_next_.end()};
   for (const auto& m : doc->GetObject()) {
     std::string key(m.name.GetString(), m.name.GetStringLength());
     if (key == format_.lower || key == format_.lower_ids || key == format_.upper ||
@@ -100,6 +101,7 @@ bool WindowCursor::open(int64_t end) {
   page_.clear();
   edge_.reset_window();
   seen_next_.clear();
+  seen_next_set_.clear();
   seen_set_ = {seen_.begin(), seen_.end()};
   return true;
 }
@@ -143,12 +145,19 @@ void WindowCursor::raise_bound(int64_t t) {
 
 void WindowCursor::note(int64_t time, const std::string& id) {
   edge_.note(time, id);
+  remember(time, id);
+}
+
+void WindowCursor::remember(int64_t time, const std::string& id) {
   if (!format_.advance_to_end || id.empty() || !end_ || time < *end_ - format_.lookback) return;
+  if (seen_next_set_.count(id)) return;
   if (seen_next_.size() >= format_.max_ids) {
     seen_overflow_ = true;
     return;
   }
-  if (seen_set_.insert(id).second) seen_next_.push_back(id);
+  seen_next_set_.insert(id);
+  seen_next_.push_back(id);
+  seen_set_.insert(id);
 }
 
 template <class Add>
@@ -156,6 +165,8 @@ bool WindowCursor::take_with(Logs& logs, const std::string& id, std::optional<in
                              const Add& add) {
   if (!fresh(id)) {
     ++logs.duplicates_dropped;
+    // Skipped, but still inside the next window's lookback: still delivered.
+    if (time) remember(*time, id);
     return false;
   }
   add();
@@ -191,6 +202,7 @@ void WindowCursor::close(Context& ctx) {
     ctx.warn("more than " + std::to_string(format_.max_ids) + " " + format_.noun +
              " in the lookback; older ones in it may be delivered again");
   seen_next_.clear();
+  seen_next_set_.clear();
   seen_set_ = {seen_.begin(), seen_.end()};
   seen_overflow_ = false;
   end_.reset();
@@ -201,6 +213,7 @@ void WindowCursor::restart() {
   page_.clear();
   edge_.reset_window();
   seen_next_.clear();
+  seen_next_set_.clear();
   seen_set_ = {seen_.begin(), seen_.end()};
 }
 

@@ -46,7 +46,7 @@ dpkg-deb -c "$dev" | awk '{print $6}' | sed 's|^\./|/|' > "$work/dev-files"
 for f in /usr/bin/siphon /lib/systemd/system/siphon.service /etc/siphon/siphon.yaml \
   /etc/logrotate.d/siphon /usr/share/man/man1/siphon.1 \
   /usr/share/bash-completion/completions/siphon /usr/share/doc/siphon/examples/siphon.yaml \
-  /usr/share/doc/siphon/examples/corp-duo.yaml \
+  /usr/share/doc/siphon/examples/corp-duo.yaml /usr/share/doc/siphon/examples/http-json-intercom.yaml \
   /usr/lib/$triplet/siphon/plugins/siphon-box.so /usr/lib/$triplet/siphon/plugins/siphon-duo.so \
   /usr/lib/$triplet/siphon/modules/siphon-postgres.so /usr/lib/$triplet/siphon/modules/siphon-kafka.so; do
   grep -qx "$f" "$work/files" || fail "siphon package lacks $f"

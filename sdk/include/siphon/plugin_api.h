@@ -294,6 +294,10 @@ typedef struct siphon_auth_field {
 /* One option an app type accepts under `options:`. Static metadata. */
 typedef struct siphon_option {
   uint32_t struct_size;
+  /* Required: key under `options:`, e.g. "limit". A name ending in ".*"
+   * declares a family: every key made of the part before the "*" and at
+   * least one more character ("header.*" accepts header.X-Api-Key). The
+   * plugin reads a family's members among siphon_create_args.options. */
   const char* name;
   const char* description;
   /* Default value as text, or "" when there is none. */

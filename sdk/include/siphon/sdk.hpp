@@ -175,6 +175,10 @@ class Context {
   std::string option(const std::string& name, const std::string& fallback = "") const;
   // An option as a whole number; throws siphon::Error naming the option.
   int64_t option_int(const std::string& name, int64_t fallback) const;
+  // The options the config set whose names start with `prefix` (a family
+  // such as "header." declared as "header.*"), as (rest of the name, value)
+  // pairs in name order: {"header.X-Api-Version": "2"} gives ("X-Api-Version", "2").
+  Params options_with_prefix(std::string_view prefix) const;
 
   // Applies options.base_url: replaces scheme, host and port of a vendor URL,
   // keeping path and query. Returns the URL unchanged without base_url.

@@ -19,8 +19,9 @@
 //   - with advance_to_end, to the window's end minus `lookback` (for APIs
 //     whose window is complete once its end is `delay` in the past, and that
 //     publish some events late: the next window re-reads the lookback). The
-//     ids delivered at or after the new bound are remembered (at most
-//     max_ids) and not delivered again.
+//     ids delivered at or after the new bound, and those skipped there as
+//     delivered before, are remembered (at most max_ids) and not delivered
+//     again.
 //
 // Typical gather_logs:
 //   siphon::WindowCursor w(kFormat);
@@ -124,7 +125,8 @@ class WindowCursor {
   // Notes a delivered record's time and id.
   void note(int64_t time, const std::string& id);
   // fresh() + Logs::add + note() + Logs::event_time, counting a duplicate in
-  // logs.duplicates_dropped. Returns whether the record was added. Throws
+  // logs.duplicates_dropped (with advance_to_end, a duplicate in the next
+  // lookback stays remembered). Returns whether the record was added. Throws
   // siphon::Error when the record is not a JSON object.
   bool take(Logs& logs, const rapidjson::Value& record, const std::string& id,
             std::optional<int64_t> time);
@@ -150,6 +152,9 @@ class WindowCursor {
   template <class Add>
   bool take_with(Logs& logs, const std::string& id, std::optional<int64_t> time, const Add& add);
   int64_t to_ms(int64_t t) const;
+  // With advance_to_end: keeps `id` for the next window when `time` is in
+  // its lookback.
+  void remember(int64_t time, const std::string& id);
   std::optional<int64_t> read_time(const rapidjson::Value& doc, const std::string& key) const;
 
   WindowFormat format_;
@@ -157,7 +162,7 @@ class WindowCursor {
   std::optional<int64_t> end_;
   std::map<std::string, std::variant<std::string, int64_t>> page_;
   std::vector<std::string> seen_, seen_next_;
-  std::unordered_set<std::string> seen_set_;
+  std::unordered_set<std::string> seen_set_, seen_next_set_;
   bool seen_overflow_ = false;
 };
 

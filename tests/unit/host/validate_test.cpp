@@ -140,6 +140,20 @@ TEST_F(ValidateTest, DeclaredOptionsAreAccepted) {
   EXPECT_TRUE(validate().empty());
 }
 
+TEST(DeclaredOptions, AFamilyAcceptsItsPrefixAndOneMoreCharacterAtLeast) {
+  AppTypeInfo type;
+  type.options = {{"limit", "", ""}, {"header.*", "", ""}, {"*", "", ""}};
+  EXPECT_TRUE(declares_option(type, "limit"));
+  EXPECT_TRUE(declares_option(type, "header.X-Api-Key"));
+  EXPECT_TRUE(declares_option(type, "header.a"));
+  EXPECT_TRUE(declares_option(type, "header.*"));
+  EXPECT_FALSE(declares_option(type, "header."));
+  EXPECT_FALSE(declares_option(type, "header"));
+  EXPECT_FALSE(declares_option(type, "headers.X"));
+  EXPECT_FALSE(declares_option(type, "limits"));
+  EXPECT_FALSE(declares_option(type, "x")) << "\"*\" alone is a name, not a family";
+}
+
 TEST_F(ValidateTest, PlainHttpBaseUrlToARemoteHostIsRefused) {
   app_.options = {{"base_url", "http://example.com:8080"}};
   single_problem({"field options.base_url", "https"});

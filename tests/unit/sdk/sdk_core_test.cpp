@@ -82,6 +82,17 @@ TEST(Context, OptionsAndAuthValues) {
   EXPECT_THROW(ctx.get("https://example.com/"), siphon::Error) << "no network when validating";
 }
 
+TEST(Context, OptionsOfAFamilyComeWithoutTheirPrefixInNameOrder) {
+  std::vector<siphon_pair> opts{{"header.X-B", "2"},      {"headers", "no"}, {"header.X-A", "1"},
+                                {"query.after", "{{x}}"}, {"header.", "e"},  {"header", "no"}};
+  auto args = make_args({}, opts);
+  siphon::Context ctx(args);
+  EXPECT_EQ(ctx.options_with_prefix("header."),
+            (siphon::Params{{"", "e"}, {"X-A", "1"}, {"X-B", "2"}}));
+  EXPECT_EQ(ctx.options_with_prefix("query."), (siphon::Params{{"after", "{{x}}"}}));
+  EXPECT_TRUE(ctx.options_with_prefix("body.").empty());
+}
+
 TEST(Response, InvalidJsonNamesWhatAndWhere) {
   siphon::Response r;
   r.status = 200;

@@ -221,5 +221,39 @@ TEST(WindowCursor, AdvanceToEndWithALookbackRereadsAndSkipsWhatItDelivered) {
   EXPECT_EQ(n.bound(), 170);
 }
 
+// A record delivered in one window and skipped in the next one's lookback
+// is still remembered for the window after, as long as its time is in that
+// window's lookback too.
+TEST(WindowCursor, AnIdSkippedInTheLookbackStaysRememberedForTheNextWindow) {
+  NullHost host;
+  Context ctx(host.args);
+  WindowFormat f = seconds_format();
+  f.advance_to_end = true;
+  f.lookback = 100;
+  auto read = [&](const std::string& cursor, int64_t end,
+                  const std::vector<std::pair<const char*, int64_t>>& page) {
+    WindowCursor w(f);
+    w.load(cursor, 0);
+    EXPECT_TRUE(w.open(end));
+    Logs logs;
+    w.start_page();
+    for (auto [id, t] : page) {
+      auto e = event(id, t);
+      w.take(logs, e, id, t);
+    }
+    w.close(ctx);
+    return std::pair{w.save(), logs.size()};
+  };
+  auto [first, n1] = read("", 200, {{"a", 150}, {"b", 190}});
+  EXPECT_EQ(n1, 2u);
+  EXPECT_EQ(first, R"({"after":100,"after_ids":[],"seen":["a","b"]})");
+  auto [second, n2] = read(first, 250, {{"a", 150}, {"b", 190}, {"c", 240}});
+  EXPECT_EQ(n2, 1u);
+  EXPECT_EQ(second, R"({"after":150,"after_ids":[],"seen":["a","b","c"]})");
+  auto [third, n3] = read(second, 280, {{"a", 150}, {"b", 190}, {"c", 240}});
+  EXPECT_EQ(n3, 0u) << "a and b were skipped in the second window, not forgotten";
+  EXPECT_EQ(third, R"({"after":180,"after_ids":[],"seen":["b","c"]})");
+}
+
 }  // namespace
 }  // namespace siphon
