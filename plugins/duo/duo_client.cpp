@@ -26,15 +26,14 @@ Options common_options() {
   };
 }
 
-Client::Client(Context& ctx) : ctx_(ctx), api_hostname_(ctx.auth("api_hostname")) {
-  for (const char* field : {"api_hostname", "integration_key", "secret_key"})
-    if (!ctx.has_auth(field)) throw Error(std::string("auth field ") + field + " is not set");
-  const int64_t version = ctx.option_int("signature_version", 2);
-  if (version != 2 && version != 5) throw Error("option signature_version must be 2 or 5");
-  signature_version_ = static_cast<int>(version);
-  const int64_t pause = ctx.option_int("poll_pause_seconds", 60);
-  if (pause < 0 || pause > 3600) throw Error("option poll_pause_seconds must be 0..3600");
-  poll_pause_seconds_ = static_cast<uint32_t>(pause);
+Client::Client(Context& ctx)
+    : ctx_(ctx),
+      api_hostname_(ctx.auth("api_hostname")),
+      signature_version_(static_cast<int>(ctx.option_int("signature_version", 2, 2, 5))),
+      poll_pause_seconds_(
+          static_cast<uint32_t>(ctx.option_int("poll_pause_seconds", 60, 0, 3600))) {
+  if (signature_version_ != 2 && signature_version_ != 5)
+    throw Error("option signature_version: must be 2 or 5");
 }
 
 rapidjson::Document Client::get(const std::string& path, const Params& params) {
