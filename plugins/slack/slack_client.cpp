@@ -52,11 +52,10 @@ Options common_options() {
   };
 }
 
-Client::Client(Context& ctx) : ctx_(ctx), team_id_(ctx.option("team_id")) {
-  if (!ctx.has_auth("auth_token")) throw Error("auth field auth_token is not set");
-  const int64_t pause = ctx.option_int("poll_pause_seconds", 3);
-  if (pause < 0 || pause > 3600) throw Error("option poll_pause_seconds must be 0..3600");
-  poll_pause_seconds_ = static_cast<uint32_t>(pause);
+Client::Client(Context& ctx)
+    : ctx_(ctx),
+      team_id_(ctx.option("team_id")),
+      poll_pause_seconds_(static_cast<uint32_t>(ctx.option_int("poll_pause_seconds", 3, 0, 3600))) {
 }
 
 rapidjson::Document Client::call(const std::string& method, Params form) {
