@@ -1,24 +1,162 @@
-// activities_app.cpp - one Reports API application's audit activities
+// gsuite_activities.cpp - one Reports API application's audit activities
 // (GET /admin/reports/v1/activity/users/all/applications/{applicationName}):
 // the app type gsuite_<applicationName> for each application listed at the end.
 //
 // Each run reads the window [lower - lookback, now - delay) from its newest
-// page to its oldest, keeping the page token in the cursor (activity_cursor.hpp),
-// and moves the lower bound to the window's end only after the last page.
+// page to its oldest, keeping the page token in the cursor (ActivityCursor
+// below), and moves the lower bound to the window's end only after the last page.
 // Activities that reach the API late (Google's reporting lag) fall inside the
 // next window's lookback; those already delivered are recognised by their
 // id.time and id.uniqueQualifier and skipped.
+#include <siphon/auth_helpers.hpp>
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
 #include <siphon/paging.hpp>
 #include <siphon/time_format.hpp>
+#include <siphon/token_cache.hpp>
 #include <unordered_set>
-
-#include "activity_cursor.hpp"
-#include "service_account.hpp"
 
 namespace siphon::gsuite {
 namespace {
+
+// The service account: a Google service account with domain-wide delegation,
+// whose access tokens come from the JWT bearer grant (RFC 7523) on behalf of a
+// Workspace admin.
+constexpr char kReportsScope[] = "https://www.googleapis.com/auth/admin.reports.audit.readonly";
+constexpr int64_t kAssertionLifetimeSeconds = 3600;  // Google's maximum
+
+// The members of a service-account key file a token needs.
+struct KeyFile {
+  std::string client_email;
+  std::string private_key_id;  // "" when the file has none (no kid header then)
+  std::string private_key;     // PKCS#8 PEM
+  std::string token_uri;
+
+  // Parses and checks the JSON text of a key file. Throws siphon::Error naming
+  // the member at fault ("keyfile: private_key is missing"), never its value.
+  static KeyFile parse(const std::string& text) {
+    auto doc = json::parse(text);
+    if (!doc || !doc->IsObject())
+      throw Error("keyfile: not a JSON object (expected the service account's JSON key file)");
+    auto member = [&](const char* name, bool required) -> std::string {
+      if (!required && !json::at(*doc, name)) return {};
+      std::string value = json::get<std::string>(*doc, name, "keyfile");
+      if (value.empty() && required) throw Error(std::string("keyfile: ") + name + " is empty");
+      return value;
+    };
+    std::string type = member("type", true);
+    if (type != "service_account")
+      throw Error("keyfile: type is \"" + type +
+                  "\", expected \"service_account\" (a key file of a service account with "
+                  "domain-wide delegation)");
+    KeyFile key{member("client_email", true), member("private_key_id", false),
+                member("private_key", true), member("token_uri", false)};
+    if (key.token_uri.empty()) key.token_uri = "https://oauth2.googleapis.com/token";
+    if (key.token_uri.rfind("https://", 0) != 0)
+      throw Error("keyfile: token_uri must be an https:// URL");
+    try {
+      auth::check_private_key(key.private_key);
+    } catch (const std::exception& e) {
+      throw Error(std::string("keyfile: private_key: ") + e.what());
+    }
+    return key;
+  }
+};
+
+// A new access token for `subject` from the token endpoint (through
+// ctx.vendor_url, so options.base_url applies; the JWT's aud stays the real
+// token_uri). A refused grant throws siphon::AuthRejected with Google's reason.
+Token fetch_token(Context& ctx, const KeyFile& key, const std::string& subject) {
+  const int64_t now_s = ctx.now_ms() / 1000;
+  std::vector<json::Member> header{{"alg", "RS256"}, {"typ", "JWT"}};
+  if (!key.private_key_id.empty()) header.push_back({"kid", key.private_key_id});
+  const std::string assertion =
+      auth::rs256_jwt(json::object(header),
+                      json::object({{"iss", key.client_email},
+                                    {"sub", subject},
+                                    {"scope", kReportsScope},
+                                    {"aud", key.token_uri},
+                                    {"iat", now_s},
+                                    {"exp", now_s + kAssertionLifetimeSeconds}}),
+                      key.private_key);
+  return oauth2::jwt_bearer(ctx, ctx.vendor_url(key.token_uri), assertion);
+}
+
+// The cursor: where a gsuite_* app stands.
+//
+// Reports lists activities newest first, so a time window is read from its
+// end back to its start; its lower bound may move only once every page of it
+// has been read. The cursor therefore holds the window in progress (its
+// bounds, page size and page token) beside the end of the last window read
+// in full, and two bounded sets of activity keys for the lookback overlap:
+//
+//   {"lower":1714582900000,                 end of the last window read in full
+//    "seen":["k1",...],                     keys delivered at or after lower - lookback
+//    "window":{"start":..,"end":..,"max":1000,"page":"<pageToken>","next":["k",...]}}
+//
+// A key is 11 characters (64 bits of SHA-256 over id.time and
+// id.uniqueQualifier), so the sets stay within the host's cursor size.
+const char kBadCursor[] = "cursor: not a gsuite cursor; reset the app (siphon state reset APP)";
+
+struct Window {
+  int64_t start_ms = 0;  // startTime (inclusive)
+  int64_t end_ms = 0;    // endTime
+  int64_t max_results = 0;
+  std::string page_token;         // "" before the first page
+  std::vector<std::string> next;  // keys to remember once this window is done
+};
+
+int64_t int_member(const rapidjson::Value& v, const char* name) {
+  auto n = json::find<int64_t>(v, name);
+  if (!n) throw Error(kBadCursor);
+  return *n;
+}
+
+struct ActivityCursor {
+  std::optional<int64_t> lower_ms;  // none before the first window is read in full
+  std::vector<std::string> seen;
+  std::optional<Window> window;
+
+  static ActivityCursor parse(const std::string& text) {
+    auto doc = json::parse(text);
+    if (!doc || !doc->IsObject()) throw Error(kBadCursor);
+    ActivityCursor c;
+    if (json::at(*doc, "lower")) c.lower_ms = int_member(*doc, "lower");
+    c.seen = json::strings(*doc, "seen");
+    if (json::at(*doc, "window")) {
+      auto w = json::find<json::Object>(*doc, "window");
+      if (!w || (json::at(**w, "page") && !json::find<std::string>(**w, "page")))
+        throw Error(kBadCursor);
+      c.window = Window{int_member(**w, "start"), int_member(**w, "end"), int_member(**w, "max"),
+                        json::text(**w, "page"), json::strings(**w, "next")};
+    }
+    if (!c.lower_ms && !c.window) throw Error(kBadCursor);
+    return c;
+  }
+
+  std::string to_json() const {
+    std::vector<json::Member> members;
+    if (lower_ms) members.push_back({"lower", *lower_ms});
+    members.push_back({"seen", seen});
+    std::string w;
+    if (window) {
+      w = json::object({{"start", window->start_ms},
+                        {"end", window->end_ms},
+                        {"max", window->max_results},
+                        {"page", window->page_token},
+                        {"next", window->next}});
+      members.push_back({"window", json::Raw{w}});
+    }
+    return json::object(members);
+  }
+};
+
+// The dedupe key of an activity.
+std::string activity_key(std::string_view time, std::string_view unique_qualifier) {
+  std::string text(time);
+  text.append(1, '|').append(unique_qualifier);
+  return auth::base64url_encode(auth::sha256(text).substr(0, 8));
+}
 
 constexpr char kActivitiesUrl[] =
     "https://admin.googleapis.com/admin/reports/v1/activity/users/all/applications/";
