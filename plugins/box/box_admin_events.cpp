@@ -53,8 +53,7 @@ class BoxAdminEvents : public siphon::App {
 
   // Checks the key file and its private key; no network here.
   explicit BoxAdminEvents(siphon::Context& ctx)
-      : App(ctx), limit_(ctx.option_int("limit", kMaxLimit)) {
-    if (limit_ < 1 || limit_ > kMaxLimit) throw siphon::Error("option limit: must be 1 to 500");
+      : App(ctx), limit_(ctx.option_int("limit", kMaxLimit, 1, kMaxLimit)) {
     auto doc = siphon::json::parse(ctx.auth("keyfile"));
     if (!doc || !doc->IsObject())
       throw siphon::Error("keyfile: not a JSON object (expected the Box app's config.json)");

@@ -49,14 +49,9 @@ class IntercomAdminActivityLogs : public siphon::App {
 
   explicit IntercomAdminActivityLogs(siphon::Context& ctx)
       : App(ctx),
-        delay_s_(ctx.option_int("delay_seconds", 60)),
-        per_page_(ctx.option_int("per_page", 0)),
+        delay_s_(ctx.option_int("delay_seconds", 60, 0, 86400)),
+        per_page_(ctx.option("per_page").empty() ? 0 : ctx.option_int("per_page", 0, 1, 250)),
         version_(ctx.option("intercom_version")) {
-    if (!ctx.has_auth("token")) throw siphon::Error("auth field token is not set");
-    if (delay_s_ < 0 || delay_s_ > 86400)
-      throw siphon::Error("option delay_seconds: must be 0 to 86400");
-    if (!ctx.option("per_page").empty() && (per_page_ < 1 || per_page_ > 250))
-      throw siphon::Error("option per_page: must be 1 to 250");
     if (version_.size() > 16 || !std::all_of(version_.begin(), version_.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) || c == '.';
         }))

@@ -73,19 +73,10 @@ class OneLoginEvents : public siphon::App {
 
   explicit OneLoginEvents(siphon::Context& ctx)
       : App(ctx),
-        limit_(ctx.option_int("limit", 50)),
-        delay_ms_(ctx.option_int("delay_seconds", 60) * 1000),
-        max_wait_s_(ctx.option_int("rate_limit_max_wait_seconds", 60)) {
-    if (limit_ < 1 || limit_ > 1000) throw siphon::Error("option limit: must be 1 to 1000");
-    if (delay_ms_ < 0 || delay_ms_ > 86400000)
-      throw siphon::Error("option delay_seconds: must be 0 to 86400");
-    if (max_wait_s_ < 0 || max_wait_s_ > 3600)
-      throw siphon::Error("option rate_limit_max_wait_seconds: must be 0 to 3600");
-    for (const char* field : {"region", "client_id", "client_secret"})
-      if (!ctx.has_auth(field))
-        throw siphon::Error(std::string("auth field ") + field + " is not set");
-    api_ = "https://api." + ctx.auth("region") + ".onelogin.com";
-  }
+        limit_(ctx.option_int("limit", 50, 1, 1000)),
+        delay_ms_(ctx.option_int("delay_seconds", 60, 0, 86400) * 1000),
+        max_wait_s_(ctx.option_int("rate_limit_max_wait_seconds", 60, 0, 3600)),
+        api_("https://api." + ctx.auth("region") + ".onelogin.com") {}
 
   siphon::Logs gather_logs(const siphon::Cursor& cursor) override {
     pause_s_ = 0;

@@ -19,18 +19,9 @@ constexpr int64_t kMaxRowsPerPoll = 100000;
 
 // A row's TIMESTAMP_DERIVED (RFC 3339) in ms, for the host's lag; 0 when
 // the row has none.
-int64_t row_time_ms(std::string_view row) {
-  static constexpr std::string_view kKey = "\"TIMESTAMP_DERIVED\":\"";
-  size_t at = row.find(kKey);
-  if (at == std::string_view::npos) return 0;
-  at += kKey.size();
-  size_t end = row.find('"', at);
-  if (end == std::string_view::npos) return 0;
-  try {
-    return timefmt::parse_rfc3339(row.substr(at, end - at));
-  } catch (const std::exception&) {
-    return 0;
-  }
+int64_t row_time_ms(const std::string& row) {
+  auto doc = json::parse(row);
+  return doc ? json::find_rfc3339(*doc, "TIMESTAMP_DERIVED").value_or(0) : 0;
 }
 
 [[noreturn]] void bad_cursor(const std::string& why) {
@@ -137,13 +128,8 @@ EventLogApp::EventLogApp(Context& ctx, std::string event_type)
   log_interval_ = ctx.option("log_interval", "Daily");
   if (log_interval_ != "Daily" && log_interval_ != "Hourly")
     throw Error("option log_interval: must be Daily or Hourly");
-  rows_per_poll_ = ctx.option_int("rows_per_poll", 5000);
-  if (rows_per_poll_ < 1 || rows_per_poll_ > kMaxRowsPerPoll)
-    throw Error("option rows_per_poll: must be 1..100000");
-  const int64_t lookback = ctx.option_int("lookback_seconds", 86400);
-  if (lookback < 0 || lookback > 30LL * 86400)
-    throw Error("option lookback_seconds: must be 0..2592000 (30 days)");
-  lookback_ms_ = lookback * 1000;
+  rows_per_poll_ = ctx.option_int("rows_per_poll", 5000, 1, kMaxRowsPerPoll);
+  lookback_ms_ = ctx.option_int("lookback_seconds", 86400, 0, 30LL * 86400) * 1000;  // 30 days
 }
 
 Logs EventLogApp::gather_logs(const Cursor& cursor) {
@@ -207,7 +193,7 @@ Logs EventLogApp::gather_logs(const Cursor& cursor) {
 }
 
 std::optional<LogFileRef> EventLogApp::next_file(const EventLogCursor& c) {
-  if (!listed_) list_first_page(c.from_ms);
+  if (!listed_) list(c.from_ms, false);
   for (;;) {
     while (!pending_.empty()) {
       LogFileRef f = std::move(pending_.front());
@@ -217,71 +203,60 @@ std::optional<LogFileRef> EventLogApp::next_file(const EventLogCursor& c) {
     }
     if (next_records_url_.empty()) return std::nullopt;
     try {
-      list_next_page();
+      list(c.from_ms, true);
     } catch (const Error& e) {
       // Query locators expire after a while: list again from the cursor.
       if (std::string(e.what()).find("INVALID_QUERY_LOCATOR") == std::string::npos) throw;
       ctx().debug("query locator expired; listing again");
-      list_first_page(c.from_ms);
+      list(c.from_ms, false);
     }
   }
 }
 
-void EventLogApp::list_first_page(int64_t from_ms) {
-  pending_.clear();
-  next_records_url_.clear();
-  // SOQL datetimes are whole seconds; rounding down lists a little more, and
-  // gather_logs drops what lies before from_ms.
-  const int64_t floor_ms = from_ms - ((from_ms % 1000) + 1000) % 1000;
-  const std::string soql =
-      "SELECT Id, EventType, LogDate, LogFile, LogFileLength, Interval, CreatedDate "
-      "FROM EventLogFile WHERE EventType = '" +
-      event_type_ + "' AND Interval = '" + log_interval_ +
-      "' AND CreatedDate >= " + timefmt::rfc3339(floor_ms) + " ORDER BY CreatedDate ASC, Id ASC";
-  const std::string path = client_.data_path() + "/query";
+void EventLogApp::list(int64_t from_ms, bool next_page) {
+  std::string path, what;
+  if (next_page) {
+    const std::string base = client_.api_base();
+    if (next_records_url_.rfind(base + "/", 0) == 0) path = next_records_url_.substr(base.size());
+    if (path.empty()) throw Error("query: nextRecordsUrl does not lead to the instance");
+    what = "GET " + path.substr(0, path.find('?'));
+  } else {
+    pending_.clear();
+    next_records_url_.clear();
+    // SOQL datetimes are whole seconds; rounding down lists a little more, and
+    // gather_logs drops what lies before from_ms.
+    const int64_t floor_ms = from_ms - ((from_ms % 1000) + 1000) % 1000;
+    const std::string soql =
+        "SELECT Id, EventType, LogDate, LogFile, LogFileLength, Interval, CreatedDate "
+        "FROM EventLogFile WHERE EventType = '" +
+        event_type_ + "' AND Interval = '" + log_interval_ +
+        "' AND CreatedDate >= " + timefmt::rfc3339(floor_ms) + " ORDER BY CreatedDate ASC, Id ASC";
+    path = client_.data_path() + "/query";
+    what = "GET " + path;
+    path += "?" + encode_params({{"q", soql}});
+  }
   std::string url;
-  Response resp = client_.get(path, Params{{"q", soql}}, "GET " + path, &url);
-  take_records(resp.json("GET " + path), url);
-  listed_ = true;
-}
-
-void EventLogApp::list_next_page() {
-  const std::string base = client_.api_base();
-  const std::string next = next_records_url_;
-  std::string path = next.rfind(base, 0) == 0 ? next.substr(base.size()) : std::string();
-  if (path.empty() || path[0] != '/')
-    throw Error("query: nextRecordsUrl does not lead to the instance");
-  const std::string what = "GET " + path.substr(0, path.find('?'));
-  std::string url;
-  Response resp = client_.get(path, what, &url);
-  rapidjson::Document page = resp.json(what);
+  rapidjson::Document page = client_.get(path, what, &url).json(what);
   next_records_url_.clear();  // only once the page is in hand: a failure retries it
-  take_records(page, url);
-}
-
-void EventLogApp::take_records(const rapidjson::Document& page, const std::string& url) {
-  const std::string what = "query";
-  for (const auto& r : json::get<json::Array>(page, "records", what)) {
-    if (!r.IsObject()) throw Error(what + ": a record is not an object");
-    LogFileRef f;
-    f.id = json::text(r, "Id");
-    f.log_file = json::text(r, "LogFile");
+  for (const auto& r : json::get<json::Array>(page, "records", "query")) {
+    if (!r.IsObject()) throw Error("query: a record is not an object");
+    LogFileRef f{json::text(r, "Id"), 0, json::text(r, "LogFile"), 0};
     const std::string created = json::text(r, "CreatedDate");
     if (f.id.empty() || f.log_file.empty() || created.empty())
-      throw Error(what + ": a record lacks Id, LogFile or CreatedDate");
+      throw Error("query: a record lacks Id, LogFile or CreatedDate");
     try {
       f.created_ms = parse_salesforce_time(created);
     } catch (const std::exception& e) {
-      throw Error(what + ": record " + f.id + ": CreatedDate: " + e.what());
+      throw Error("query: record " + f.id + ": CreatedDate: " + e.what());
     }
     pending_.push_back(std::move(f));
   }
-  const bool done = json::find<bool>(page, "done").value_or(true);
-  const std::string next = json::text(page, "nextRecordsUrl");
-  if (!done) {
-    if (next.empty()) throw Error(what + ": done is false but there is no nextRecordsUrl");
+  if (!json::find<bool>(page, "done").value_or(true)) {
+    const std::string next = json::text(page, "nextRecordsUrl");
+    if (next.empty()) throw Error("query: done is false but there is no nextRecordsUrl");
     next_records_url_ = next_page_url(next, url);
   }
+  listed_ = true;
 }
 
 const std::vector<std::string>& EventLogApp::rows_of(const LogFileRef& f) {

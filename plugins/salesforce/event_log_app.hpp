@@ -64,9 +64,8 @@ class EventLogApp : public App {
  private:
   // The next file after the cursor that is not done, or nothing.
   std::optional<LogFileRef> next_file(const EventLogCursor& c);
-  void list_first_page(int64_t from_ms);
-  void list_next_page();
-  void take_records(const rapidjson::Document& page, const std::string& url);
+  // Lists the first page of files from `from_ms`, or the next page.
+  void list(int64_t from_ms, bool next_page);
   // The rows of `f` (downloaded once, kept while it is being delivered).
   const std::vector<std::string>& rows_of(const LogFileRef& f);
 

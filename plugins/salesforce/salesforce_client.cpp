@@ -1,9 +1,5 @@
 #include "salesforce_client.hpp"
 
-#include <Poco/Exception.h>
-#include <Poco/String.h>
-
-#include <algorithm>
 #include <cstdlib>
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
@@ -12,6 +8,7 @@ namespace siphon::salesforce {
 namespace {
 
 constexpr char kTokenPath[] = "/services/oauth2/token";
+constexpr int64_t kSessionSeconds = 10LL * 365 * 24 * 3600;  // until refused
 
 // "https://host[:port]" of an absolute URL (the part vendor_url replaces).
 std::string origin_of(const std::string& url) {
@@ -69,19 +66,11 @@ Options common_options() {
 }
 
 Client::Client(Context& ctx) : ctx_(ctx) {
-  for (const char* field : {"client_id", "client_secret"})
-    if (!ctx.has_auth(field)) throw Error(std::string("auth field ") + field + " is not set");
   const std::string flow = ctx.option("auth_flow", "auto");
-  if (flow == "password") {
-    flow_ = Flow::kPassword;
-  } else if (flow == "client_credentials") {
-    flow_ = Flow::kClientCredentials;
-  } else if (flow == "auto") {
-    flow_ = ctx.has_auth("username") ? Flow::kPassword : Flow::kClientCredentials;
-  } else {
+  if (flow != "auto" && flow != "password" && flow != "client_credentials")
     throw Error("option auth_flow: must be auto, password or client_credentials");
-  }
-  if (flow_ == Flow::kPassword) {
+  password_flow_ = flow == "password" || (flow == "auto" && ctx.has_auth("username"));
+  if (password_flow_) {
     for (const char* field : {"username", "password"})
       if (!ctx.has_auth(field))
         throw Error(std::string("auth field ") + field +
@@ -104,24 +93,23 @@ Client::Client(Context& ctx) : ctx_(ctx) {
     throw Error("option api_version: EventLogFile needs 32.0 or newer");
 }
 
-void Client::authenticate() {
-  access_token_.clear();
-  Params form{{"grant_type", flow_ == Flow::kPassword ? "password" : "client_credentials"},
+Token Client::open_session() {
+  Params form{{"grant_type", password_flow_ ? "password" : "client_credentials"},
               {"client_id", ctx_.auth("client_id")},
               {"client_secret", ctx_.auth("client_secret")}};
-  if (flow_ == Flow::kPassword) {
+  if (password_flow_) {
     form.emplace_back("username", ctx_.auth("username"));
     form.emplace_back("password", ctx_.auth("password") + ctx_.auth("security_token"));
   }
   const std::string what =
       std::string("POST ") + kTokenPath +
-      (flow_ == Flow::kPassword ? " (username-password flow)" : " (client credentials flow)");
+      (password_flow_ ? " (username-password flow)" : " (client credentials flow)");
   Response resp = ctx_.post_form(ctx_.vendor_url(login_url_ + kTokenPath), form,
                                  {{"Accept", "application/json"}});
   if (resp.status == 400 || resp.status == 401) {
     std::string why = what + ": " + describe_error(resp);
-    if (flow_ == Flow::kClientCredentials && (login_url_ == "https://login.salesforce.com" ||
-                                              login_url_ == "https://test.salesforce.com"))
+    if (!password_flow_ && (login_url_ == "https://login.salesforce.com" ||
+                            login_url_ == "https://test.salesforce.com"))
       why += " (the client credentials flow needs option login_url set to the org's My Domain)";
     throw AuthRejected(why);
   }
@@ -136,12 +124,12 @@ void Client::authenticate() {
     throw Error(what + ": instance_url is not https://, refused");
   api_base_ = origin_of(ctx_.vendor_url(instance));
   if (api_base_.empty()) throw Error(what + ": instance_url is not an absolute URL");
-  access_token_ = token;
-  ++sessions_opened_;
+  // Salesforce sends no expires_in: a session is kept until a call answers 401.
+  return {token, kSessionSeconds};
 }
 
 std::string Client::api_base() {
-  if (access_token_.empty()) authenticate();
+  session_.get(ctx_.now_ms());  // opens a session when there is none
   return api_base_;
 }
 
@@ -163,38 +151,23 @@ std::string Client::data_path() {
   return data_path_ = "/services/data/v" + best;
 }
 
-Response Client::get_once(const std::string& path_and_query) {
-  const std::string url = api_base() + path_and_query;  // opens a session when there is none
-  // Log files are large CSV text: ask for gzip (the host inflates it, within
-  // http.max_response_bytes).
-  return ctx_.get(url, {},
-                  {{"Authorization", "Bearer " + access_token_},
-                   {"Accept", "*/*"},
-                   {"Accept-Encoding", "gzip"}});
-}
-
-Response Client::get(const std::string& path, const Params& query, const std::string& what,
-                     std::string* url_out) {
-  return get(query.empty() ? path : path + "?" + encode_params(query), what, url_out);
-}
-
 Response Client::get(const std::string& path_and_query, const std::string& what,
                      std::string* url_out, bool not_found_ok) {
-  Response resp = get_once(path_and_query);
-  if (resp.status == 401) {  // INVALID_SESSION_ID: the session timed out or was revoked
-    ctx_.debug(what + ": session no longer valid, opening a new one");
-    authenticate();
-    resp = get_once(path_and_query);
-    if (resp.status == 401)
-      throw AuthRejected(what + ": " + describe_error(resp) + " with a new session");
-  }
-  if (const std::string usage = resp.header("Sforce-Limit-Info"); !usage.empty())
-    ctx_.debug("Sforce-Limit-Info: " + usage);
+  // A 401 (INVALID_SESSION_ID: the session timed out or was revoked) gets one new session.
+  Response resp = session_.send_authorized(ctx_, [&](const std::string& token) {
+    // Log files are large CSV text: ask for gzip (the host inflates it, within
+    // http.max_response_bytes).
+    return ctx_.get(
+        api_base_ + path_and_query, {},
+        {{"Authorization", "Bearer " + token}, {"Accept", "*/*"}, {"Accept-Encoding", "gzip"}});
+  });
+  if (resp.status == 401)
+    throw AuthRejected(what + ": " + describe_error(resp) + " with a new session");
   if (url_out) *url_out = api_base_ + path_and_query;
   if (resp.ok() || (not_found_ok && resp.status == 404)) return resp;
   const std::string why = what + ": " + describe_error(resp);
   if (resp.status == 403 && why.find("REQUEST_LIMIT_EXCEEDED") != std::string::npos) {
-    const std::string usage = resp.header("Sforce-Limit-Info");
+    const std::string usage = resp.header("Sforce-Limit-Info");  // api-usage=15000/15000
     throw RetryLater(why + (usage.empty() ? "" : " (" + usage + ")") +
                      "; the org's 24-hour API allocation is used up");
   }

@@ -19,9 +19,8 @@
 #ifndef SIPHON_PLUGINS_SALESFORCE_CLIENT_HPP
 #define SIPHON_PLUGINS_SALESFORCE_CLIENT_HPP
 
-#include <rapidjson/document.h>
-
 #include <siphon/sdk.hpp>
+#include <siphon/token_cache.hpp>
 #include <string>
 
 namespace siphon::salesforce {
@@ -31,12 +30,9 @@ Options common_options();
 
 class Client {
  public:
-  enum class Flow { kPassword = 1, kClientCredentials = 2 };
-
   // Reads and checks the auth values and options; no network.
   explicit Client(Context& ctx);
 
-  Flow flow() const { return flow_; }
   // "/services/data/vNN.N", asking the org for its newest version when the
   // option api_version is "latest".
   std::string data_path();
@@ -47,29 +43,22 @@ class Client {
   // With `not_found_ok`, a 404 is returned instead of thrown.
   Response get(const std::string& path_and_query, const std::string& what,
                std::string* url_out = nullptr, bool not_found_ok = false);
-  // GET with query parameters, e.g. {{"q", soql}}.
-  Response get(const std::string& path, const Params& query, const std::string& what,
-               std::string* url_out = nullptr);
 
-  // The instance's scheme://host[:port] after options.base_url (authenticates
-  // first if needed).
+  // The instance's scheme://host[:port] after options.base_url (opens a
+  // session first if needed).
   std::string api_base();
 
-  // Sessions opened so far by this instance.
-  int sessions_opened() const { return sessions_opened_; }
-
  private:
-  void authenticate();
-  Response get_once(const std::string& path_and_query);
+  // A new session from the token endpoint; sets api_base_.
+  Token open_session();
 
   Context& ctx_;
-  Flow flow_ = Flow::kPassword;
+  bool password_flow_ = true;
   std::string login_url_;
   std::string api_version_;
-  std::string access_token_;
   std::string api_base_;
   std::string data_path_;
-  int sessions_opened_ = 0;
+  TokenCache session_{[this] { return open_session(); }};
 };
 
 }  // namespace siphon::salesforce

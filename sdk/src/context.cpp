@@ -118,6 +118,15 @@ Params Context::options_with_prefix(std::string_view prefix) const {
   return out;
 }
 
+int64_t Context::option_int(const std::string& name, int64_t fallback, int64_t min,
+                            int64_t max) const {
+  const int64_t value = option_int(name, fallback);
+  if (options_.count(name) && (value < min || value > max))
+    throw Error("option " + name + ": must be " + std::to_string(min) + " to " +
+                std::to_string(max));
+  return value;
+}
+
 std::string Context::vendor_url(std::string_view url) const {
   auto it = options_.find("base_url");
   if (it == options_.end() || it->second.empty()) return std::string(url);

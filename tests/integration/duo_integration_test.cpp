@@ -118,6 +118,33 @@ TEST_F(DuoEndToEnd, AdminLogsSurviveTheThousandRowCapWithinOneSecond) {
   EXPECT_EQ(dir_.event_lines(), 1505u);
 }
 
+// duo_auth cursors written before it kept its windows with siphon::WindowCursor
+// ({"mintime","maxtime","next_offset","last_txids"}, mintime = maxtime + 1
+// between windows) resume where they stood.
+TEST_F(DuoEndToEnd, AnAuthCursorOfTheEarlierFormatResumesInsideItsWindow) {
+  const int64_t t0 = (now() / 1000 - 600) * 1000;
+  duo_->add_auth_events(30, t0, 1000);  // t0 .. t0 + 29 s
+  // The window [t0, t0 + 20 s] was open, its events up to t0 + 9 s delivered.
+  dir_.set_cursor("corp-duo", R"({"mintime":)" + std::to_string(t0) + R"(,"maxtime":)" +
+                                  std::to_string(t0 + 20000) + R"(,"next_offset":")" +
+                                  std::to_string(t0 + 9000) +
+                                  R"(,ffffffff-ffff-4fff-afff-ffffffffffff","last_txids":["x"]})");
+  ASSERT_EQ(dir_.siphon({"once", "corp-duo"}).exit_code, 0);
+  EXPECT_EQ(dir_.event_lines(), 11u) << "the rest of the window: t0 + 10 s .. t0 + 20 s";
+  ASSERT_EQ(dir_.siphon({"once", "corp-duo"}).exit_code, 0);  // the next window
+  ASSERT_EQ(dir_.siphon({"once", "corp-duo"}).exit_code, 0);
+  auto events = dir_.events();
+  EXPECT_EQ(events.size(), 20u) << "t0 + 10 s .. t0 + 29 s, each once";
+  EXPECT_EQ(count_by(events, "corp-duo", "txid").size(), 20u);
+  for (const auto& rec : events) EXPECT_GE(rec["event"]["timestamp"].GetInt64() * 1000, t0 + 10000);
+
+  // Between windows: the next window starts at mintime.
+  dir_.set_cursor("corp-duo",
+                  R"({"mintime":)" + std::to_string(t0 + 25000) + R"(,"last_txids":["x"]})");
+  ASSERT_EQ(dir_.siphon({"once", "corp-duo"}).exit_code, 0);
+  EXPECT_EQ(dir_.event_lines(), 25u) << "t0 + 25 s .. t0 + 29 s once more";
+}
+
 TEST_F(DuoEndToEnd, ServerErrorsAreRetried) {
   duo_->add_auth_events(50, now() - 600 * 1000, 1000);
   Fault f;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +187,24 @@ rapidjson::Document Workdir::state(const std::string& app) const {
   else
     ADD_FAILURE() << "state show --json: " << r.out << r.err;
   return row;
+}
+
+void Workdir::set_cursor(const std::string& app, const std::string& cursor) const {
+  Result r = siphon({"state", "reset", app});  // creates state.db and the app's row
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file("state.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "UPDATE apps SET cursor = ?1, start_override_ms = NULL WHERE app = ?2",
+                         -1, &stmt, nullptr),
+      SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, cursor.data(), static_cast<int>(cursor.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt, 2, app.data(), static_cast<int>(app.size()), SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 std::map<std::string, int> count_by(const std::vector<rapidjson::Document>& records,

@@ -53,6 +53,9 @@ class Workdir {
   size_t event_lines() const;
   // The app's row from `siphon state show --json`.
   rapidjson::Document state(const std::string& app) const;
+  // Stores `cursor` as the app's committed cursor in state.db, as an earlier
+  // version of its plugin would have left it.
+  void set_cursor(const std::string& app, const std::string& cursor) const;
 
  private:
   std::string path_;

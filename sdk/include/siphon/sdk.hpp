@@ -175,6 +175,9 @@ class Context {
   std::string option(const std::string& name, const std::string& fallback = "") const;
   // An option as a whole number; throws siphon::Error naming the option.
   int64_t option_int(const std::string& name, int64_t fallback) const;
+  // As above, and from `min` to `max`; throws siphon::Error "option NAME: must
+  // be MIN to MAX" otherwise (the fallback is not checked).
+  int64_t option_int(const std::string& name, int64_t fallback, int64_t min, int64_t max) const;
   // The options the config set whose names start with `prefix` (a family
   // such as "header." declared as "header.*"), as (rest of the name, value)
   // pairs in name order: {"header.X-Api-Version": "2"} gives ("X-Api-Version", "2").

@@ -93,6 +93,22 @@ TEST(Context, OptionsOfAFamilyComeWithoutTheirPrefixInNameOrder) {
   EXPECT_TRUE(ctx.options_with_prefix("body.").empty());
 }
 
+TEST(Context, BoundedOptionIntNamesTheOptionAndItsRange) {
+  std::vector<siphon_pair> opts{{"limit", "50"}, {"bad", "x"}};
+  auto args = make_args({}, opts);
+  siphon::Context ctx(args);
+  EXPECT_EQ(ctx.option_int("limit", 1, 1, 50), 50);
+  EXPECT_EQ(ctx.option_int("absent", 70, 1, 50), 70) << "the fallback is the plugin's own";
+  try {
+    ctx.option_int("limit", 1, 1, 49);
+    FAIL() << "no error";
+  } catch (const siphon::Error& e) {
+    EXPECT_STREQ(e.what(), "option limit: must be 1 to 49");
+  }
+  EXPECT_THROW(ctx.option_int("limit", 1, 51, 100), siphon::Error);
+  EXPECT_THROW(ctx.option_int("bad", 1, 0, 10), siphon::Error);
+}
+
 TEST(Response, InvalidJsonNamesWhatAndWhere) {
   siphon::Response r;
   r.status = 200;
