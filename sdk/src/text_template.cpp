@@ -1,3 +1,6 @@
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <siphon/sdk.hpp>
 #include <siphon/text_template.hpp>
 
@@ -80,37 +83,11 @@ std::string TextTemplate::expand(const Lookup& lookup, const Escape& escape) con
 }
 
 std::string TextTemplate::json_escape(std::string_view value) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(value.size());
-  for (unsigned char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0x0F];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
+  // RapidJSON's writer escapes the string; the quotes around it are dropped.
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
+  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  return std::string(sb.GetString() + 1, sb.GetSize() - 2);
 }
 
 }  // namespace siphon
