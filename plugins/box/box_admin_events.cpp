@@ -97,14 +97,14 @@ class BoxAdminEvents : public siphon::App {
 
     siphon::Logs logs;
     logs.reserve(resp.body.size(), page.size());
-    std::unordered_set<std::string> delivered(recent_ids.begin(), recent_ids.end()), on_page;
+    // Views into recent_ids and the page, both alive through the loop.
+    std::unordered_set<std::string_view> delivered(recent_ids.begin(), recent_ids.end()), on_page;
     std::vector<std::string> page_ids;
     for (size_t i = 0; i < page.size(); ++i) {
       if (auto id = page.field(i, 0)) {
-        const bool again_on_page = !on_page.emplace(*id).second;
+        const bool again_on_page = !on_page.insert(*id).second;
         if (!again_on_page) page_ids.emplace_back(*id);
-        if (again_on_page ||
-            delivered.count(std::string(*id))) {  // Box repeats events across pages
+        if (again_on_page || delivered.count(*id)) {  // Box repeats events across pages
           ++logs.duplicates_dropped;
           continue;
         }

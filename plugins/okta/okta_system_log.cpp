@@ -11,6 +11,9 @@
 // today's (at most kMaxSeen). When Okta refuses the stored link with 400 (an
 // expired cursor), the run reads again from since = published - kOverlapMs
 // and drops the events whose uuid is in seen.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <regex>
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
@@ -160,14 +163,19 @@ class OktaSystemLog : public siphon::App {
     size_t from = 0;
     while (from < seen_.size() && seen_[from].mark_ms < newest_ms_ - kKeepMs) ++from;
     from = std::max(from, seen_.size() > kMaxSeen ? seen_.size() - kMaxSeen : 0);
-    std::string seen = "[";
-    for (size_t i = from; i < seen_.size(); ++i)
-      seen += (i > from ? ",[" : "[") +
-              siphon::to_json(rapidjson::Value(rapidjson::StringRef(seen_[i].uuid.c_str()))) + "," +
-              std::to_string(seen_[i].mark_ms) + "]";
+    rapidjson::StringBuffer seen;
+    rapidjson::Writer<rapidjson::StringBuffer> w(seen);
+    w.StartArray();
+    for (size_t i = from; i < seen_.size(); ++i) {
+      w.StartArray();
+      w.String(seen_[i].uuid.c_str(), static_cast<rapidjson::SizeType>(seen_[i].uuid.size()));
+      w.Int64(seen_[i].mark_ms);
+      w.EndArray();
+    }
+    w.EndArray();
     return siphon::json::object({{"next", next_},
                                  {"published", siphon::timefmt::rfc3339(newest_ms_, true)},
-                                 {"seen", siphon::json::Raw{seen + "]"}}});
+                                 {"seen", siphon::json::Raw{seen.GetString()}}});
   }
 
   int64_t limit_;
