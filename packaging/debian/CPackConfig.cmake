@@ -42,5 +42,7 @@ Headers (the C ABI and the C++ SDK), the SDK's static library and the CMake\n\
 package: find_package(Siphon) and siphon_add_plugin() build a plugin.")
 # The SDK is a static library: a plugin links Poco and finds RapidJSON's headers.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libpoco-dev, rapidjson-dev, cmake (>= 3.20), g++ | c++-compiler")
+# Siphon::csv (siphon/csv.hpp) links libcsv.
+set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS "libcsv-dev")
 
 include(CPack)

@@ -1,20 +1,19 @@
-#include "log_file_csv.hpp"
-
 #include <csv.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <memory>
+#include <siphon/csv.hpp>
 #include <siphon/sdk.hpp>
 
-namespace siphon::salesforce {
+namespace siphon::csv {
 namespace {
 
 struct Collector {
   std::vector<std::string> header;
   std::vector<std::string> fields;
   bool have_header = false;
-  CsvRows out;
+  JsonRows out;
 
   void end_row() {
     if (!have_header) {
@@ -51,7 +50,7 @@ void on_row(int, void* user) { static_cast<Collector*>(user)->end_row(); }
 
 }  // namespace
 
-CsvRows csv_to_json_rows(std::string_view body, const std::string& what) {
+JsonRows to_json_rows(std::string_view body, const std::string& what) {
   if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
   csv_parser parser;
   if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
@@ -67,4 +66,4 @@ CsvRows csv_to_json_rows(std::string_view body, const std::string& what) {
   return std::move(c.out);
 }
 
-}  // namespace siphon::salesforce
+}  // namespace siphon::csv
