@@ -19,68 +19,9 @@
 namespace siphon::gsuite {
 namespace {
 
-// The service account: a Google service account with domain-wide delegation,
-// whose access tokens come from the JWT bearer grant (RFC 7523) on behalf of a
-// Workspace admin.
+// Tokens: the service account (domain-wide delegation) acts for the
+// Workspace admin delegation_email, through the JWT bearer grant.
 constexpr char kReportsScope[] = "https://www.googleapis.com/auth/admin.reports.audit.readonly";
-constexpr int64_t kAssertionLifetimeSeconds = 3600;  // Google's maximum
-
-// The members of a service-account key file a token needs.
-struct KeyFile {
-  std::string client_email;
-  std::string private_key_id;  // "" when the file has none (no kid header then)
-  std::string private_key;     // PKCS#8 PEM
-  std::string token_uri;
-
-  // Parses and checks the JSON text of a key file. Throws siphon::Error naming
-  // the member at fault ("keyfile: private_key is missing"), never its value.
-  static KeyFile parse(const std::string& text) {
-    auto doc = json::parse(text);
-    if (!doc || !doc->IsObject())
-      throw Error("keyfile: not a JSON object (expected the service account's JSON key file)");
-    auto member = [&](const char* name, bool required) -> std::string {
-      if (!required && !json::at(*doc, name)) return {};
-      std::string value = json::get<std::string>(*doc, name, "keyfile");
-      if (value.empty() && required) throw Error(std::string("keyfile: ") + name + " is empty");
-      return value;
-    };
-    std::string type = member("type", true);
-    if (type != "service_account")
-      throw Error("keyfile: type is \"" + type +
-                  "\", expected \"service_account\" (a key file of a service account with "
-                  "domain-wide delegation)");
-    KeyFile key{member("client_email", true), member("private_key_id", false),
-                member("private_key", true), member("token_uri", false)};
-    if (key.token_uri.empty()) key.token_uri = "https://oauth2.googleapis.com/token";
-    if (key.token_uri.rfind("https://", 0) != 0)
-      throw Error("keyfile: token_uri must be an https:// URL");
-    try {
-      auth::check_private_key(key.private_key);
-    } catch (const std::exception& e) {
-      throw Error(std::string("keyfile: private_key: ") + e.what());
-    }
-    return key;
-  }
-};
-
-// A new access token for `subject` from the token endpoint (through
-// ctx.vendor_url, so options.base_url applies; the JWT's aud stays the real
-// token_uri). A refused grant throws siphon::AuthRejected with Google's reason.
-Token fetch_token(Context& ctx, const KeyFile& key, const std::string& subject) {
-  const int64_t now_s = ctx.now_ms() / 1000;
-  std::vector<json::Member> header{{"alg", "RS256"}, {"typ", "JWT"}};
-  if (!key.private_key_id.empty()) header.push_back({"kid", key.private_key_id});
-  const std::string assertion =
-      auth::rs256_jwt(json::object(header),
-                      json::object({{"iss", key.client_email},
-                                    {"sub", subject},
-                                    {"scope", kReportsScope},
-                                    {"aud", key.token_uri},
-                                    {"iat", now_s},
-                                    {"exp", now_s + kAssertionLifetimeSeconds}}),
-                      key.private_key);
-  return oauth2::jwt_bearer(ctx, ctx.vendor_url(key.token_uri), assertion);
-}
 
 // The cursor: where a gsuite_* app stands.
 //
@@ -201,7 +142,7 @@ class ActivitiesApp : public App {
       : App(ctx),
         application_(std::move(application)),
         what_("GET activities/" + application_),
-        key_(KeyFile::parse(ctx.auth("keyfile"))),
+        key_(oauth2::ServiceAccount::parse(ctx.auth("keyfile"), "keyfile")),
         max_results_(ctx.option_int("max_results", kMaxResults, 1, kMaxResults)),
         lookback_ms_(ctx.option_int("lookback_seconds", 3600, 0, 7 * 24 * 3600) * 1000),
         delay_ms_(ctx.option_int("delay_seconds", 0, 0, 24 * 3600) * 1000),
@@ -314,8 +255,9 @@ class ActivitiesApp : public App {
 
   std::string application_;
   std::string what_;
-  KeyFile key_;
-  TokenCache tokens_{[this] { return fetch_token(ctx(), key_, ctx().auth("delegation_email")); }};
+  oauth2::ServiceAccount key_;
+  TokenCache tokens_{
+      [this] { return key_.token(ctx(), kReportsScope, ctx().auth("delegation_email")); }};
   int64_t max_results_;
   int64_t lookback_ms_;
   int64_t delay_ms_;

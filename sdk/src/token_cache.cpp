@@ -86,5 +86,45 @@ Token jwt_bearer(Context& ctx, const std::string& token_url, const std::string& 
                     token_what(token_url));
 }
 
+ServiceAccount ServiceAccount::parse(const std::string& text, const std::string& field) {
+  auto doc = json::parse(text);
+  if (!doc || !doc->IsObject())
+    throw Error(field + ": not a JSON object (expected a service account's JSON key file)");
+  auto member = [&](const char* name, bool required) -> std::string {
+    if (!required && !json::at(*doc, name)) return {};
+    std::string value = json::get<std::string>(*doc, name, field);
+    if (value.empty() && required) throw Error(field + ": " + name + " is empty");
+    return value;
+  };
+  const std::string type = member("type", true);
+  if (type != "service_account")
+    throw Error(field + ": type is \"" + type +
+                "\", expected \"service_account\" (the key file of a service account)");
+  ServiceAccount key{member("client_email", true), member("private_key_id", false),
+                     member("private_key", true), member("token_uri", false)};
+  if (key.token_uri.empty()) key.token_uri = "https://oauth2.googleapis.com/token";
+  if (key.token_uri.rfind("https://", 0) != 0)
+    throw Error(field + ": token_uri must be an https:// URL");
+  try {
+    auth::check_private_key(key.private_key);
+  } catch (const std::exception& e) {
+    throw Error(field + ": private_key: " + e.what());
+  }
+  return key;
+}
+
+Token ServiceAccount::token(Context& ctx, const std::string& scope,
+                            const std::string& subject) const {
+  const int64_t now_s = ctx.now_ms() / 1000;
+  std::vector<json::Member> header{{"alg", "RS256"}, {"typ", "JWT"}};
+  if (!private_key_id.empty()) header.push_back({"kid", private_key_id});
+  std::vector<json::Member> claims{{"iss", client_email}};
+  if (!subject.empty()) claims.push_back({"sub", subject});
+  claims.insert(claims.end(),
+                {{"scope", scope}, {"aud", token_uri}, {"iat", now_s}, {"exp", now_s + 3600}});
+  return jwt_bearer(ctx, ctx.vendor_url(token_uri),
+                    auth::rs256_jwt(json::object(header), json::object(claims), private_key));
+}
+
 }  // namespace oauth2
 }  // namespace siphon

@@ -88,6 +88,26 @@ Token client_credentials(Context& ctx, const std::string& token_url, const std::
 Token jwt_bearer(Context& ctx, const std::string& token_url, const std::string& assertion,
                  const Params& extra = {});
 
+// A Google service account's JSON key file ("type":"service_account"), and
+// its access tokens through the JWT bearer grant: the assertion is signed
+// with the key's private key (RS256, with the key id as "kid" when the file
+// has one) and lasts an hour, Google's longest.
+struct ServiceAccount {
+  std::string client_email;
+  std::string private_key_id;  // "" when the file has none
+  std::string private_key;     // PKCS#8 PEM
+  std::string token_uri;       // the file's, https://oauth2.googleapis.com/token by default
+
+  // Parses and checks the key file's text. Throws Error naming `field` and
+  // the member at fault ("keyfile: member private_key is missing"), never a value.
+  static ServiceAccount parse(const std::string& text, const std::string& field);
+
+  // A token for `scope`, on behalf of `subject` (a user, under domain-wide
+  // delegation; "" for the account itself). The request goes through
+  // ctx.vendor_url (options.base_url); the assertion's aud stays token_uri.
+  Token token(Context& ctx, const std::string& scope, const std::string& subject) const;
+};
+
 }  // namespace oauth2
 }  // namespace siphon
 

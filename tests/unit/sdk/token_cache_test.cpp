@@ -1,7 +1,12 @@
 // siphon::TokenCache and the OAuth 2.0 helpers, against a scripted host.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <deque>
+#include <siphon/auth_helpers.hpp>
+#include <siphon/json.hpp>
 #include <siphon/token_cache.hpp>
 #include <string>
 #include <vector>
@@ -130,6 +135,102 @@ TEST(OAuth2, JwtBearerSendsTheAssertionAndRefusalsAreAuthRejected) {
   }
   host.replies = {{200, R"({"token_type":"bearer"})"}};
   EXPECT_THROW(oauth2::jwt_bearer(ctx, "https://api.box.com/oauth2/token", "a.b.c"), Error);
+}
+
+// A fresh RSA key as PKCS#8 PEM (what Google key files hold) and its public PEM.
+std::pair<std::string, std::string> new_rsa_key() {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  auto pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<size_t>(len));
+    BIO_free(bio);
+    return out;
+  };
+  std::string priv = pem([&](BIO* b) {
+    PEM_write_bio_PKCS8PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  std::string pub = pem([&](BIO* b) { PEM_write_bio_PUBKEY(b, key); });
+  EVP_PKEY_free(key);
+  return {priv, pub};
+}
+
+// A key file; `extra` holds more members, each followed by a comma.
+std::string key_file(const std::string& private_key, const std::string& extra = "") {
+  return "{" + extra +
+         R"("type":"service_account","client_email":"reader@corp.iam.gserviceaccount.com",)" +
+         json::object({{"private_key", private_key}}).substr(1);
+}
+
+// Part `i` (0 header, 1 claims) of a JWT, parsed.
+rapidjson::Document jwt_part(const std::string& jwt, size_t i) {
+  size_t from = 0;
+  for (size_t n = 0; n < i; ++n) from = jwt.find('.', from) + 1;
+  std::string b64 = jwt.substr(from, jwt.find('.', from) - from);
+  for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  b64.append((4 - b64.size() % 4) % 4, '=');
+  auto doc = json::parse(auth::base64_decode(b64));
+  return doc ? std::move(*doc) : rapidjson::Document();
+}
+
+TEST(OAuth2, ServiceAccountKeyFilesAreCheckedNamingTheFieldNotTheValue) {
+  const auto [priv, pub] = new_rsa_key();
+  auto key = oauth2::ServiceAccount::parse(key_file(priv), "keyfile");
+  EXPECT_EQ(key.client_email, "reader@corp.iam.gserviceaccount.com");
+  EXPECT_EQ(key.token_uri, "https://oauth2.googleapis.com/token");
+  EXPECT_EQ(key.private_key_id, "");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"not json", "keyfile: not a JSON object"},
+      {R"({"type":"authorized_user","refresh_token":"r"})", "expected \"service_account\""},
+      {R"({"type":"service_account","private_key":"x"})", "keyfile: member client_email is missing"},
+      {key_file("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+       "keyfile: private_key: "},
+      {key_file(priv, R"("token_uri":"http://oauth2.example/token",)"),
+       "keyfile: token_uri must be an https:// URL"},
+  };
+  for (const auto& [text, says] : bad) {
+    try {
+      oauth2::ServiceAccount::parse(text, "keyfile");
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("AAAA"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(OAuth2, ServiceAccountTokensComeFromASignedJwtBearerGrant) {
+  const auto [priv, pub] = new_rsa_key();
+  auto key = oauth2::ServiceAccount::parse(
+      key_file(priv, R"("private_key_id":"k1","token_uri":"https://oauth2.example/token",)"),
+      "keyfile");
+  FakeHost host;
+  Context ctx(host.args);
+  host.replies = {{200, R"({"access_token":"ya29.x","expires_in":3599})"}};
+  Token t = key.token(ctx, "https://www.googleapis.com/auth/scope.readonly", "admin@corp.example");
+  EXPECT_EQ(t.value, "ya29.x");
+  EXPECT_EQ(t.expires_in_seconds, 3599);
+  ASSERT_EQ(host.sent.size(), 1u);
+  EXPECT_EQ(host.sent[0].url, "https://oauth2.example/token");
+  const std::string prefix =
+      "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
+  ASSERT_EQ(host.sent[0].body.rfind(prefix, 0), 0u) << host.sent[0].body;
+  const std::string jwt = host.sent[0].body.substr(prefix.size());
+  EXPECT_TRUE(auth::rs256_verify(jwt, pub));
+  rapidjson::Document header = jwt_part(jwt, 0), claims = jwt_part(jwt, 1);
+  EXPECT_EQ(json::text(header, "kid"), "k1");
+  EXPECT_EQ(json::text(claims, "iss"), "reader@corp.iam.gserviceaccount.com");
+  EXPECT_EQ(json::text(claims, "sub"), "admin@corp.example");
+  EXPECT_EQ(json::text(claims, "aud"), "https://oauth2.example/token");
+  EXPECT_EQ(json::text(claims, "scope"), "https://www.googleapis.com/auth/scope.readonly");
+  EXPECT_EQ(json::get<int64_t>(claims, "exp") - json::get<int64_t>(claims, "iat"), 3600);
+  EXPECT_EQ(json::get<int64_t>(claims, "iat"), host.now / 1000);
+
+  host.replies = {{200, R"({"access_token":"ya29.y"})"}};
+  key.token(ctx, "s", "");  // the account itself: no sub
+  EXPECT_FALSE(json::at(jwt_part(host.sent[1].body.substr(prefix.size()), 1), "sub"));
 }
 
 }  // namespace
