@@ -11,6 +11,7 @@
 #include <siphon/auth_helpers.hpp>
 #include <siphon/error_response.hpp>
 #include <siphon/json.hpp>
+#include <siphon/json_fields.hpp>
 #include <siphon/paging.hpp>
 #include <siphon/time_format.hpp>
 #include <siphon/token_cache.hpp>
@@ -45,51 +46,34 @@ struct Window {
   int64_t max_results = 0;
   std::string page_token;         // "" before the first page
   std::vector<std::string> next;  // keys to remember once this window is done
+  template <class F>
+  void fields(F& f) {
+    f("start", start_ms)("end", end_ms)("max", max_results);
+    f("page", page_token, json::kOptional)("next", next, json::kOptional);
+  }
 };
-
-int64_t int_member(const rapidjson::Value& v, const char* name) {
-  auto n = json::find<int64_t>(v, name);
-  if (!n) throw Error(kBadCursor);
-  return *n;
-}
 
 struct ActivityCursor {
   std::optional<int64_t> lower_ms;  // none before the first window is read in full
   std::vector<std::string> seen;
   std::optional<Window> window;
 
+  template <class F>
+  void fields(F& f) {
+    f("lower", lower_ms)("seen", seen, json::kOptional)("window", window);
+  }
+
   static ActivityCursor parse(const std::string& text) {
-    auto doc = json::parse(text);
-    if (!doc || !doc->IsObject()) throw Error(kBadCursor);
     ActivityCursor c;
-    if (json::at(*doc, "lower")) c.lower_ms = int_member(*doc, "lower");
-    c.seen = json::strings(*doc, "seen");
-    if (json::at(*doc, "window")) {
-      auto w = json::find<json::Object>(*doc, "window");
-      if (!w || (json::at(**w, "page") && !json::find<std::string>(**w, "page")))
-        throw Error(kBadCursor);
-      c.window = Window{int_member(**w, "start"), int_member(**w, "end"), int_member(**w, "max"),
-                        json::text(**w, "page"), json::strings(**w, "next")};
+    try {
+      c = json::read_fields<ActivityCursor>(text);
+    } catch (const Error& e) {
+      throw Error(std::string(kBadCursor) + " (" + e.what() + ")");
     }
     if (!c.lower_ms && !c.window) throw Error(kBadCursor);
     return c;
   }
-
-  std::string to_json() const {
-    std::vector<json::Member> members;
-    if (lower_ms) members.push_back({"lower", *lower_ms});
-    members.push_back({"seen", seen});
-    std::string w;
-    if (window) {
-      w = json::object({{"start", window->start_ms},
-                        {"end", window->end_ms},
-                        {"max", window->max_results},
-                        {"page", window->page_token},
-                        {"next", window->next}});
-      members.push_back({"window", json::Raw{w}});
-    }
-    return json::object(members);
-  }
+  std::string to_json() const { return json::write_fields(*this); }
 };
 
 // The dedupe key of an activity.

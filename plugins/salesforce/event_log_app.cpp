@@ -1,8 +1,5 @@
 #include "event_log_app.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <siphon/error_response.hpp>
@@ -51,67 +48,19 @@ int64_t row_time_ms(const std::string& row) {
 
 }  // namespace
 
-int64_t parse_salesforce_time(const std::string& text) {
-  std::string t = text;
-  // Salesforce writes the offset without a colon: +0000.
-  if (t.size() > 5 && (t[t.size() - 5] == '+' || t[t.size() - 5] == '-') &&
-      t.find_first_not_of("0123456789", t.size() - 4) == std::string::npos)
-    t.insert(t.size() - 2, ":");
-  return timefmt::parse_rfc3339(t);
-}
-
 EventLogCursor EventLogCursor::parse(const std::string& text) {
-  auto doc = json::parse(text);
-  if (!doc || !doc->IsObject()) bad_cursor("not a JSON object");
   EventLogCursor c;
-  if (!json::find<int64_t>(*doc, "from")) bad_cursor("no from");
-  c.from_ms = json::get<int64_t>(*doc, "from");
-  c.mark_ms = json::find<int64_t>(*doc, "mark").value_or(c.from_ms);
-  if (json::at(*doc, "done")) {
-    auto done = json::find<json::Array>(*doc, "done");
-    if (!done) bad_cursor("done is not an array");
-    for (const auto& d : *done) {
-      auto id = json::find<std::string>(d, "0");
-      auto created = json::find<int64_t>(d, "1");
-      if (!d.IsArray() || d.Size() != 2 || !id || !created)
-        bad_cursor("done holds something else than [Id, CreatedDate]");
-      c.done.emplace_back(*id, *created);
-    }
+  try {
+    c = json::read_fields<EventLogCursor>(text);
+  } catch (const Error& e) {
+    bad_cursor(e.what());
   }
-  if (json::at(*doc, "file")) {
-    const rapidjson::Value& f = (*doc)["file"];
-    auto created = json::find<int64_t>(f, "created"), rows = json::find<int64_t>(f, "rows");
-    if (json::text(f, "id").empty() || json::text(f, "log_file").empty() || !created || !rows ||
-        *rows < 0)
-      bad_cursor("file is not {id, created, log_file, rows}");
-    c.file = LogFileRef{json::text(f, "id"), *created, json::text(f, "log_file"), *rows};
-  }
+  if (c.file && (c.file->id.empty() || c.file->log_file.empty() || c.file->rows_done < 0))
+    bad_cursor("file is not {id, created, log_file, rows}");
   return c;
 }
 
-std::string EventLogCursor::to_json() const {
-  rapidjson::StringBuffer pairs;  // [[Id, CreatedDate], ...]
-  rapidjson::Writer<rapidjson::StringBuffer> w(pairs);
-  w.StartArray();
-  for (const auto& [id, created] : done) {
-    w.StartArray();
-    w.String(id);
-    w.Int64(created);
-    w.EndArray();
-  }
-  w.EndArray();
-  std::vector<json::Member> members{
-      {"from", from_ms}, {"mark", mark_ms}, {"done", json::Raw{pairs.GetString()}}};
-  std::string file_json;
-  if (file) {
-    file_json = json::object({{"id", file->id},
-                              {"created", file->created_ms},
-                              {"log_file", file->log_file},
-                              {"rows", file->rows_done}});
-    members.push_back({"file", json::Raw{file_json}});
-  }
-  return json::object(members);
-}
+std::string EventLogCursor::to_json() const { return json::write_fields(*this); }
 
 bool EventLogCursor::is_done(const std::string& id) const {
   return std::any_of(done.begin(), done.end(), [&](const auto& d) { return d.first == id; });

@@ -37,7 +37,9 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <siphon/json_fields.hpp>
 #include <siphon/sdk.hpp>
+#include <siphon/time_format.hpp>
 #include <siphon/token_cache.hpp>
 #include <string>
 #include <vector>
@@ -86,6 +88,10 @@ struct LogFileRef {
   int64_t created_ms = 0;
   std::string log_file;  // relative URL of the CSV body
   int64_t rows_done = 0;
+  template <class F>
+  void fields(F& f) {
+    f("id", id)("created", created_ms)("log_file", log_file)("rows", rows_done);
+  }
 };
 
 struct EventLogCursor {
@@ -93,6 +99,11 @@ struct EventLogCursor {
   int64_t mark_ms = 0;
   std::vector<std::pair<std::string, int64_t>> done;
   std::optional<LogFileRef> file;
+  template <class F>
+  void fields(F& f) {
+    f("from", from_ms)("mark", mark_ms, json::kOptional);
+    f("done", done, json::kOptional)("file", file);
+  }
 
   static EventLogCursor parse(const std::string& text);
   std::string to_json() const;
@@ -102,7 +113,9 @@ struct EventLogCursor {
 };
 
 // "2024-05-01T09:12:44.000+0000" (Salesforce's datetime) as Unix ms.
-int64_t parse_salesforce_time(const std::string& text);
+inline int64_t parse_salesforce_time(const std::string& text) {
+  return timefmt::parse_rfc3339(text);  // it reads offsets with or without a colon
+}
 
 class EventLogApp : public App {
  public:

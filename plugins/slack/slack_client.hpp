@@ -77,22 +77,14 @@ class Client {
       }
       // Replies that mean the token cannot read these logs (revoked, wrong
       // kind, not an admin's, lacking the admin scope).
-      static const std::set<std::string> kAuthErrors = {"invalid_auth",
-                                                        "not_authed",
-                                                        "token_revoked",
-                                                        "token_expired",
-                                                        "account_inactive",
-                                                        "not_allowed_token_type",
-                                                        "is_bot",
-                                                        "user_is_bot",
-                                                        "missing_scope",
-                                                        "access_denied",
-                                                        "team_access_not_granted",
-                                                        "no_permission",
-                                                        "ekm_access_denied"};
+      static const std::set<std::string> kAuthErrors(
+          {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
+           "not_allowed_token_type", "is_bot", "user_is_bot", "missing_scope", "access_denied",
+           "team_access_not_granted", "no_permission", "ekm_access_denied"});
       // Slack's own transient failures: try again at the next run.
-      static const std::set<std::string> kTransientErrors = {
-          "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"};
+      static const std::set<std::string> kTransientErrors({"ratelimited", "internal_error",
+                                                           "fatal_error", "service_unavailable",
+                                                           "request_timeout"});
       if (kAuthErrors.count(code)) throw SlackError(reason, code, SIPHON_AUTH_REJECTED);
       if (kTransientErrors.count(code)) throw SlackError(reason, code, SIPHON_RETRY_LATER);
       throw SlackError(reason, code, SIPHON_ERROR);
