@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -406,6 +407,13 @@ int cmd_once(const Args& a) {
     DeliveryPool deliveries(1);
     AppRunner runner(*app, *h.registry.find(app->type), *sinks[app->sink], *state, http, stop);
     runner.set_delivery_pool(&deliveries);
+    // A poll stuck in the plugin past its deadline keeps this thread: the
+    // runner records the failure on another, which then ends the process.
+    runner.poll_on_caller([&runner, app] {
+      std::fprintf(stderr, "app %s: run failed: %s\n", app->name.c_str(), runner.error().c_str());
+      std::fflush(nullptr);
+      std::_Exit(1);
+    });
     if (!runner.begin(since)) {
       std::fprintf(stderr, "app %s: %s\n", app->name.c_str(), runner.error().c_str());
       return 1;

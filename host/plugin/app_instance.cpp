@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "config/duration.hpp"
+#include "plugin/call_watch.hpp"
 #include "plugin/isolated_instance.hpp"
 #include "util/clock.hpp"
 
@@ -20,11 +21,7 @@ namespace {
 // Once a stop is requested, how long a plugin call may still take.
 constexpr int64_t kStopGraceMs = 10000;
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t steady_ms() { return CallWatch::steady_ms(); }
 
 // One plugin call on a pool thread; it deletes itself when the call returns
 // (an abandoned call never does, and keeps what it needs alive).
@@ -139,8 +136,17 @@ std::string AppInstance::plugin_error() const {
   return host_->redactor.apply(last_error_of(c_, instance_));
 }
 
+void AppInstance::abandon(const char* what, bool stopping) {
+  host_->abandoned = true;
+  failure_ = "app " + host_->app_name + ": plugin " + plugin_name_ + " did not return from " +
+             what + " within " +
+             (stopping ? format_duration(kStopGraceMs / 1000) + " of the stop request"
+                       : format_duration(timeout_ms_ / 1000) + " (poll_timeout)") +
+             "; the call is abandoned (an in-process plugin cannot be stopped)";
+}
+
 bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& call,
-                              std::function<void(Call&)> fn) {
+                              std::function<void(Call&)> fn, bool on_caller) {
   auto body = [fn = std::move(fn)](Call& c) {
     try {
       fn(c);
@@ -152,6 +158,23 @@ bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& cal
   };
   if (!bounded_) {
     body(*call);
+    return true;
+  }
+  if (on_caller && taken_) {
+    // No hand-off: the call runs here. Should the watchdog take it, the
+    // handler owns what comes after, so this thread must not go on, nor
+    // touch the instance (the handler may have destroyed it).
+    CallWatch::Call watch;
+    watch.deadline_ms = steady_ms() + timeout_ms_;
+    watch.stop_grace_ms = kStopGraceMs;
+    watch.stop = host_->stop;
+    watch.overdue = [this, what](bool stopping) {
+      abandon(what, stopping);
+      taken_();
+    };
+    CallWatch::instance().add(watch);
+    body(*call);
+    if (!CallWatch::instance().remove(watch)) CallWatch::park();
     return true;
   }
   auto job = std::make_unique<CallJob>([call, body] {
@@ -185,12 +208,7 @@ bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& cal
     call->cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(deadline - now, 200)));
   }
   if (call->done) return true;
-  host_->abandoned = true;
-  failure_ = "app " + host_->app_name + ": plugin " + plugin_name_ + " did not return from " +
-             what + " within " +
-             (stopping ? format_duration(kStopGraceMs / 1000) + " of the stop request"
-                       : format_duration(timeout_ms_ / 1000) + " (poll_timeout)") +
-             "; the call is abandoned (an in-process plugin cannot be stopped)";
+  abandon(what, stopping);
   return false;
 }
 
@@ -282,31 +300,35 @@ PollOutcome AppInstance::poll(const std::string& cursor, int64_t start_time_ms,
   args.poll_index = poll_index;
   const siphon_app_type* c = c_;
   siphon_instance* inst = instance_;
-  // One hand-off per poll: when more pages wait, the same call also asks
-  // sleep_seconds, after copying the page (the next call on the instance
-  // ends what the plugin returned).
-  if (!run_bounded("poll", call, [c, inst, poll_index](Call& k) {
-        k.status = c->poll(inst, &k.poll_args, &k.result);
-        if (k.status != SIPHON_OK) {
-          k.plugin_error = last_error_of(c, inst);
-          return;
-        }
-        read_poll_result(k.result, k.outcome);
-        if (k.outcome.status != SIPHON_OK || !k.outcome.has_more) return;
-        if (!k.outcome.events.empty()) {
-          const char* first = k.outcome.events.front().data();
-          const char* last = k.outcome.events.back().data() + k.outcome.events.back().size();
-          k.page.assign(first, static_cast<size_t>(last - first));
-          for (auto& e : k.outcome.events)
-            e = std::string_view(k.page.data() + (e.data() - first), e.size());
-        }
-        try {
-          k.seconds = c->sleep_seconds(inst, poll_index + 1);
-        } catch (...) {
-          k.seconds = 0;
-        }
-        k.asked_sleep = true;
-      })) {
+  // One bounded call per poll (on this thread under the watchdog, or one
+  // hand-off): when more pages wait, the same call also asks sleep_seconds,
+  // after copying the page (the next call on the instance ends what the
+  // plugin returned).
+  if (!run_bounded(
+          "poll", call,
+          [c, inst, poll_index](Call& k) {
+            k.status = c->poll(inst, &k.poll_args, &k.result);
+            if (k.status != SIPHON_OK) {
+              k.plugin_error = last_error_of(c, inst);
+              return;
+            }
+            read_poll_result(k.result, k.outcome);
+            if (k.outcome.status != SIPHON_OK || !k.outcome.has_more) return;
+            if (!k.outcome.events.empty()) {
+              const char* first = k.outcome.events.front().data();
+              const char* last = k.outcome.events.back().data() + k.outcome.events.back().size();
+              k.page.assign(first, static_cast<size_t>(last - first));
+              for (auto& e : k.outcome.events)
+                e = std::string_view(k.page.data() + (e.data() - first), e.size());
+            }
+            try {
+              k.seconds = c->sleep_seconds(inst, poll_index + 1);
+            } catch (...) {
+              k.seconds = 0;
+            }
+            k.asked_sleep = true;
+          },
+          true)) {
     out.error = failure_;
     return out;
   }

@@ -54,6 +54,12 @@ class PluginInstance {
   virtual const std::string& failure() const = 0;
   // The credential budget and run deadline the instance's requests obey.
   virtual void set_request_policy(RequestPolicy policy) = 0;
+  // Lets poll run on the calling thread. Should a poll pass its deadline,
+  // `taken` is then called on another thread, with failure() set, and the
+  // calling thread never returns from poll: `taken` must do what the caller
+  // does after a failed poll. An instance that cannot run polls that way
+  // (a worker process) ignores it.
+  virtual void poll_on_caller(std::function<void()> taken) { (void)taken; }
 };
 
 // Where an in-process instance sends its host calls instead of serving them
@@ -81,6 +87,7 @@ class AppInstance : public PluginInstance {
   uint32_t sleep_seconds(uint32_t polls_done) override;
   const std::string& failure() const override { return failure_; }
   void set_request_policy(RequestPolicy policy) override;
+  void poll_on_caller(std::function<void()> taken) override { taken_ = std::move(taken); }
 
   // Host calls go to `forward` (it must outlive the instance).
   void forward_to(HostForward* forward);
@@ -98,9 +105,13 @@ class AppInstance : public PluginInstance {
   std::string plugin_error() const;
   // Runs `fn` (one plugin call) on a pooled thread and waits for it up to
   // the app's poll_timeout. False when it did not return in time: the
-  // instance is then abandoned for good.
+  // instance is then abandoned for good. With `on_caller` and a `taken_`
+  // handler, runs it on this thread under the call watchdog instead.
   bool run_bounded(const char* what, const std::shared_ptr<Call>& call,
-                   std::function<void(Call&)> fn);
+                   std::function<void(Call&)> fn, bool on_caller = false);
+  // Marks the instance abandoned after `what` passed its deadline (or the
+  // stop grace period) and says so in failure_.
+  void abandon(const char* what, bool stopping);
 
   const siphon_app_type* c_;
   std::string plugin_name_;
@@ -114,6 +125,7 @@ class AppInstance : public PluginInstance {
   siphon_instance* instance_ = nullptr;
   std::string failure_;
   std::shared_ptr<boost::dll::shared_library> library_;
+  std::function<void()> taken_;      // see poll_on_caller
   std::shared_ptr<Call> last_poll_;  // holds the page the last poll's outcome points into
   std::optional<std::pair<uint32_t, uint32_t>> prefetched_sleep_;  // polls_done -> seconds
 };

@@ -76,6 +76,14 @@ void AppRunner::fail(const std::string& why) {
   running_ = false;
 }
 
+void AppRunner::instance_failed() {
+  // Whatever the call brought, the page already in the sink's hands is
+  // waited for and, when the sink took it, committed.
+  settle();
+  fail(instance_->failure());
+  instance_lost();
+}
+
 void AppRunner::instance_lost() {
   if (!instance_ || instance_->failure().empty()) return;
   if (app_.isolation == AppConfig::Isolation::kInProcess) {
@@ -149,6 +157,13 @@ bool AppRunner::begin(std::optional<int64_t> since_ms) {
   if (!instance_ || credential != instance_auth_key_) {
     instance_.reset();
     instance_ = make_plugin_instance(type_, app_, auth->values, &http_, &stop_, redactor_);
+    if (after_taken_)
+      instance_->poll_on_caller([this] {
+        ++polls_;
+        if (metrics_) metrics_->poll(SIPHON_ERROR, 0, 0);
+        instance_failed();
+        after_taken_();
+      });
     std::string why = instance_->create(false);
     if (!instance_->failure().empty()) {
       fail(instance_->failure());
@@ -237,12 +252,8 @@ AppRunner::Step AppRunner::step() {
     metrics_->poll(instance_->failure().empty() ? out.status : SIPHON_ERROR,
                    out.status == SIPHON_OK ? static_cast<int64_t>(out.events.size()) : 0,
                    out.status == SIPHON_OK ? out.duplicates_dropped : 0);
-  // Whatever this poll brought, the page already in the sink's hands is
-  // waited for and, when the sink took it, committed.
   if (!instance_->failure().empty()) {
-    settle();
-    fail(instance_->failure());
-    instance_lost();
+    instance_failed();
     return Step::kFailed;
   }
   if (out.status != SIPHON_OK) {
@@ -293,9 +304,7 @@ AppRunner::Step AppRunner::step() {
   } else if (more) {
     sleep_seconds_ = instance_->sleep_seconds(polls_);
     if (!instance_->failure().empty()) {
-      settle();
-      fail(instance_->failure());
-      instance_lost();
+      instance_failed();
       return Step::kFailed;
     }
     return Step::kMore;

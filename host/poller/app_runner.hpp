@@ -17,6 +17,7 @@
 #define SIPHON_HOST_POLLER_APP_RUNNER_HPP
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,12 @@ class AppRunner {
   // Where pages are delivered while the next one is fetched (optional; must
   // outlive the runner). Without it each step delivers its own page.
   void set_delivery_pool(DeliveryPool* pool) { deliveries_ = pool; }
+  // Lets an in-process plugin's polls run on the thread calling step(),
+  // with no hand-off. Should a poll pass its deadline, that thread stays in
+  // the plugin for good; on another thread the run's failure is recorded,
+  // the app disabled, and then `after_taken` is called (the caller's stand-in:
+  // it must not call step() on this runner again). Set before begin().
+  void poll_on_caller(std::function<void()> after_taken) { after_taken_ = std::move(after_taken); }
   // Progress of the current run: pages polled, and the newest event time the
   // plugin reported (0 = unknown).
   uint32_t polls_this_run() const { return polls_; }
@@ -77,6 +84,9 @@ class AppRunner {
 
  private:
   void fail(const std::string& why);
+  // After a call that left the instance unusable: settles the page in the
+  // sink's hands, fails the run and loses the instance.
+  void instance_failed();
   // After a call that left the instance unusable: an in-process instance is
   // given up for good, a worker is restarted at a later run, with backoff.
   void instance_lost();
@@ -128,7 +138,8 @@ class AppRunner {
   int64_t restart_backoff_s_ = 0;  // wait before the next worker start
   int64_t restart_after_ms_ = 0;   // no worker start before this time
   AppMetrics* metrics_ = nullptr;
-  int64_t newest_event_ms_ = 0;  // newest event time committed in this run
+  std::function<void()> after_taken_;  // see poll_on_caller
+  int64_t newest_event_ms_ = 0;        // newest event time committed in this run
 };
 
 // How long a claim lasts without a commit renewing it.

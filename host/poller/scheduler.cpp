@@ -16,15 +16,33 @@ void Scheduler::add(std::unique_ptr<AppRunner> runner) {
   // Spread first runs over a few seconds so apps do not start in one burst.
   int64_t spread_ms = std::min<int64_t>(runner->interval_seconds() * 1000, 5000);
   int64_t due = now_ms() + std::uniform_int_distribution<int64_t>(0, spread_ms / 2)(rng);
+  // A worker stuck in a plugin call past its deadline: the runner has
+  // recorded the failure and disabled the app; a new worker takes its place.
+  runner->poll_on_caller([this] {
+    std::lock_guard lock(mu_);
+    start_worker();
+  });
   std::lock_guard lock(mu_);
   runners_.push_back(std::move(runner));
   planned_.push_back(due);
   queue_.push({due, runners_.size() - 1, false});
 }
 
+void Scheduler::start_worker() {
+  threads_.emplace_back([this] {
+    worker();
+    std::lock_guard lock(mu_);
+    --live_;
+    ended_.notify_all();
+  });
+}
+
 void Scheduler::run() {
-  std::vector<std::thread> threads;
-  for (int i = 0; i < workers_; ++i) threads.emplace_back([this] { worker(); });
+  {
+    std::lock_guard lock(mu_);
+    live_ = workers_;
+    for (int i = 0; i < workers_; ++i) start_worker();
+  }
   systemd_notify_ready("scheduling " + std::to_string(runners_.size()) + " apps");
   // Under a systemd watchdog, the ping goes out only while the scheduler's
   // lock can be taken: a scheduler wedged on it gets the service restarted.
@@ -40,7 +58,14 @@ void Scheduler::run() {
   }
   systemd_notify_stopping();
   cv_.notify_all();
-  for (auto& t : threads) t.join();
+  {
+    // Every worker ends but those stuck in a plugin, which never do (each was
+    // replaced, and its replacement counted in live_).
+    std::unique_lock lock(mu_);
+    ended_.wait(lock, [this] { return live_ == 0; });
+    for (auto& t : threads_) t.detach();
+    threads_.clear();
+  }
   // Runs waiting between polls were not finished: record them as partial.
   for (auto& r : runners_) r->abandon();
 }

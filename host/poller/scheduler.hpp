@@ -3,6 +3,8 @@
 // app never runs twice at once; the wait between polls of a run
 // (sleep_seconds) is a timer, not a sleeping worker. A stop lets each worker
 // finish the poll it is in; runs with pages left end as `partial`.
+// Workers make the plugins' polls themselves; one stuck in a plugin past
+// the poll's deadline is replaced by a new worker (see AppRunner::poll_on_caller).
 #ifndef SIPHON_HOST_POLLER_SCHEDULER_HPP
 #define SIPHON_HOST_POLLER_SCHEDULER_HPP
 
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <queue>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "poller/app_runner.hpp"
@@ -35,8 +38,13 @@ class Scheduler {
   };
   void worker();
   void execute(const Task& task);
+  // Starts a worker thread (the caller holds mu_).
+  void start_worker();
 
   int workers_;
+  std::vector<std::thread> threads_;
+  int live_ = 0;  // workers not yet ended, less those stuck in a plugin for good
+  std::condition_variable ended_;
   StopSignal& stop_;
   std::vector<std::unique_ptr<AppRunner>> runners_;
   std::vector<int64_t> planned_;  // planned start of each app's current/next run
