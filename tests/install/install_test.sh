@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Siphon into a temporary prefix, builds a plugin out of tree against
 # the installed SDK (find_package(Siphon)), drops it into a plugin folder, and
-# checks that the installed host loads and runs it.
+# checks that the installed host loads and runs it; then the same for a plugin
+# that links the SDK's CSV component.
 set -euo pipefail
 BUILD_DIR=$1
 SRC_DIR=$2
@@ -51,3 +52,33 @@ if [ "$lines" != 9 ]; then echo "expected 9 events, got $lines" >&2; exit 1; fi
 grep -q '"app":"hi","type":"hello_events","service":"hello"' events.jsonl
 "$work/prefix/bin/siphon" state show hi | grep -q succeeded
 echo "install test: out-of-tree plugin built against the installed SDK, loaded and run (9 events)"
+
+# A plugin with the SDK's optional CSV component (Siphon::csv) and a json_fields
+# cursor: only it needs libcsv, and the installed host runs it.
+test -f "$work/prefix/include/siphon/csv.hpp"
+cmake -S "$SRC_DIR/tests/install/csv_plugin" -B "$work/csv-build" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/csv-build" >/dev/null
+readelf -d "$work/csv-build/report.so" | grep -q 'NEEDED.*libcsv'
+if readelf -d "$work/prefix/lib/siphon/plugins/siphon-box.so" | grep -q 'NEEDED.*libcsv'; then
+  echo "a plugin without CSV links libcsv" >&2
+  exit 1
+fi
+mkdir -p "$work/csv-run/plugins"
+cp "$work/csv-build/report.so" "$work/csv-run/plugins/"
+cat > "$work/csv-run/siphon.yaml" <<YAML
+plugin_dirs: [plugins]
+state: sqlite:state.db
+sinks:
+  - {name: out, type: file, path: events.jsonl}
+apps:
+  - name: export
+    type: report_rows
+YAML
+cd "$work/csv-run"
+"$work/prefix/bin/siphon" once export
+lines=$(wc -l < events.jsonl)
+if [ "$lines" != 2 ]; then echo "expected 2 events, got $lines" >&2; exit 1; fi
+grep -q '"event":{"user":"alice","action":"login, web"}' events.jsonl
+"$work/prefix/bin/siphon" state show export | grep -q '{"row":2}'
+echo "csv component test: Siphon::csv linked by that plugin only, rows delivered, cursor kept"
