@@ -169,8 +169,9 @@ bool AppInstance::run_bounded(const char* what, const std::shared_ptr<Call>& cal
     watch.stop_grace_ms = kStopGraceMs;
     watch.stop = host_->stop;
     watch.overdue = [this, what](bool stopping) {
+      auto taken = taken_;  // a copy: the handler may destroy this instance
       abandon(what, stopping);
-      taken_();
+      taken();
     };
     CallWatch::instance().add(watch);
     body(*call);
