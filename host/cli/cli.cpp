@@ -254,16 +254,21 @@ int cmd_plugins(const Args& a) {
       const AppTypeInfo* t = h.registry.find(tn);
       std::printf("  %-28s %s (default interval %s)\n", t->type.c_str(), t->description.c_str(),
                   format_duration(t->default_interval_seconds).c_str());
+      // One name column per type, as wide as its longest auth field or option.
+      size_t width = 20;
+      for (const auto& f : t->auth_fields) width = std::max(width, f.name.size());
+      for (const auto& op : t->options) width = std::max(width, op.name.size());
+      const int w = static_cast<int>(width);
       for (const auto& f : t->auth_fields)
         std::printf(
-            "    auth   %-20s %-9s %s  regex: %s\n", f.name.c_str(),
+            "    auth   %-*s %-10s %s  regex: %s\n", w, f.name.c_str(),
             f.secret ? (f.optional ? "secret,opt" : "secret") : (f.optional ? "optional" : ""),
             f.description.c_str(), f.regex.c_str());
       for (const auto& op : host_options())
-        std::printf("    option %-20s %-9s %s\n", op.name.c_str(), "", op.description.c_str());
+        std::printf("    option %-*s %-10s %s\n", w, op.name.c_str(), "", op.description.c_str());
       for (const auto& op : t->options)
         std::printf(
-            "    option %-20s %-9s %s%s\n", op.name.c_str(), "", op.description.c_str(),
+            "    option %-*s %-10s %s%s\n", w, op.name.c_str(), "", op.description.c_str(),
             op.default_value.empty() ? "" : (" (default " + op.default_value + ")").c_str());
     }
   }
