@@ -319,8 +319,8 @@ TEST_F(OneLoginEndToEnd, TheTokenIsFetchedOnceAndReusedAcrossRuns) {
 
 TEST_F(OneLoginEndToEnd, AnExpiredTokenIsReplacedBeforeUse) {
   configure("50", "us", "${file:secrets/onelogin.id}", "    interval: 1s\n");
-  // Renewal comes a quarter of the lifetime early: 2.5 s of margin for a busy machine.
-  onelogin_->set_token_lifetime_seconds(10);
+  // Renewal comes a quarter of the lifetime early: 5 s of margin for a busy machine.
+  onelogin_->set_token_lifetime_seconds(20);
   pid_t pid = dir_.spawn({"run"}, "run");
   ASSERT_TRUE(
       wait_for([&] { return onelogin_->issued_tokens() >= 2 && event_calls() >= 12; }, 60000));
