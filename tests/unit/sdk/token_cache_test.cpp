@@ -184,7 +184,8 @@ TEST(OAuth2, ServiceAccountKeyFilesAreCheckedNamingTheFieldNotTheValue) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"not json", "keyfile: not a JSON object"},
       {R"({"type":"authorized_user","refresh_token":"r"})", "expected \"service_account\""},
-      {R"({"type":"service_account","private_key":"x"})", "keyfile: member client_email is missing"},
+      {R"({"type":"service_account","private_key":"x"})",
+       "keyfile: member client_email is missing"},
       {key_file("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
        "keyfile: private_key: "},
       {key_file(priv, R"("token_uri":"http://oauth2.example/token",)"),
