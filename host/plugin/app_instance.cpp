@@ -18,11 +18,6 @@
 namespace siphon {
 namespace {
 
-// Once a stop is requested, how long a plugin call may still take.
-constexpr int64_t kStopGraceMs = 10000;
-
-int64_t steady_ms() { return CallWatch::steady_ms(); }
-
 // One plugin call on a pool thread; it deletes itself when the call returns
 // (an abandoned call never does, and keeps what it needs alive).
 class CallJob : public Poco::Runnable {

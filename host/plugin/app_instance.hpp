@@ -26,6 +26,9 @@
 
 namespace siphon {
 
+// Once a stop is requested, how long a plugin call may still take.
+constexpr int64_t kStopGraceMs = 10000;
+
 // A poll's result. Event views point into memory of the instance and stay
 // valid until the next call on the instance.
 struct PollOutcome {

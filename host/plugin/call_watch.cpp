@@ -6,6 +6,8 @@
 #include <thread>
 #include <utility>
 
+#include "util/clock.hpp"
+
 namespace siphon {
 namespace {
 
@@ -13,12 +15,6 @@ namespace {
 constexpr int64_t kCheckEveryMs = 100;
 
 }  // namespace
-
-int64_t CallWatch::steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 CallWatch& CallWatch::instance() {
   // Never destroyed: at exit, a taken call may still be inside a plugin.

@@ -44,8 +44,6 @@ class CallWatch {
   // Blocks the calling thread for good (a caller whose call was taken).
   [[noreturn]] static void park();
 
-  static int64_t steady_ms();
-
  private:
   CallWatch() = default;
   void run();

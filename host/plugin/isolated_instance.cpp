@@ -23,14 +23,6 @@ namespace {
 using worker::Received;
 using worker::Writer;
 
-constexpr int64_t kStopGraceMs = 10000;
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string describe_exit(int status) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);

@@ -1,4 +1,5 @@
-// Wall-clock helpers: milliseconds since the Unix epoch and RFC 3339 text.
+// Clock helpers: milliseconds since the Unix epoch, RFC 3339 text, and a
+// monotonic clock for deadlines.
 #ifndef SIPHON_HOST_UTIL_CLOCK_HPP
 #define SIPHON_HOST_UTIL_CLOCK_HPP
 
@@ -11,6 +12,13 @@ namespace siphon {
 inline int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Milliseconds on the steady clock (deadlines; not a time of day).
+inline int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 

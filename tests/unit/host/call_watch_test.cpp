@@ -9,6 +9,8 @@
 #include <future>
 #include <thread>
 
+#include "util/clock.hpp"
+
 namespace siphon {
 namespace {
 
@@ -20,7 +22,7 @@ struct Handled {
 CallWatch::Call call_for(Handled& h, int64_t timeout_ms, const StopSignal* stop = nullptr,
                          int64_t grace_ms = 0) {
   CallWatch::Call c;
-  c.deadline_ms = CallWatch::steady_ms() + timeout_ms;
+  c.deadline_ms = steady_ms() + timeout_ms;
   c.stop = stop;
   c.stop_grace_ms = grace_ms;
   c.overdue = [&h](bool stopping) {
